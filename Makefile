@@ -1,0 +1,39 @@
+# The verbs a contributor needs. Each target is a line or two that calls
+# Python; the logic lives in build_book.py and tests/.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# The venv is rebuilt only when the requirements or the package metadata change.
+STAMP  := $(VENV)/.installed
+PYTEST := $(PY) -m pytest
+# Two workers; a notebook's cells stay together on one worker.
+XDIST  := -n 2 --dist loadfile
+
+.PHONY: book test unit notebooks browser lab sync check clean test-min
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "d2lhelper needs Python >= 3.10, found " + sys.version.split()[0])'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (d2lhelper)" >/dev/null
+	touch $(STAMP)
+
+## book: execute every notebook (cached) and build the HTML book
+book: $(STAMP)
+	$(PY) build_book.py html
+
+## test: unit tests, every notebook end to end, then the HTML book in a browser
+test: $(STAMP)
+	$(PYTEST) $(XDIST) tests chapters --nbval-lax --nbval-current-env -m "not browser"
+	$(PYTEST) -m browser tests
+
+## lab: JupyterLab on the chapters
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab chapters
+
+## sync: pair every .ipynb with its MyST .md, regenerate headers, strip outputs
+sync: $(STAMP)
+	$(PY) build_book.py sync
+
+clean:
+	rm -rf _build

@@ -1,0 +1,29 @@
+"""d2lhelper: the helper package of the book.
+
+The names below are what the notebooks use; everything else is private.
+Data loading lives in :mod:`d2lhelper.data` (``d2lhelper.data.fetch``).
+"""
+from . import data
+from .device import get_device, hardware_summary, seed_everything
+from .plotting import LivePlot, plot, show_heatmaps, show_images
+from .timing import Accumulator, Timer
+from .train import History, accuracy, evaluate, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Accumulator",
+    "History",
+    "LivePlot",
+    "Timer",
+    "accuracy",
+    "data",
+    "evaluate",
+    "fit",
+    "get_device",
+    "hardware_summary",
+    "plot",
+    "seed_everything",
+    "show_heatmaps",
+    "show_images",
+]

@@ -1,0 +1,86 @@
+"""Choosing a device, seeding every random generator, and naming the hardware.
+
+The book reports the hardware each figure came from, so :func:`hardware_summary`
+gives a one-line description that notebooks print next to timings.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+
+import numpy as np
+import torch
+
+from ._checks import check_non_negative_int
+
+__all__ = ["get_device", "seed_everything", "hardware_summary"]
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """Return the best available device: CUDA, then Apple MPS, then CPU.
+
+    Args:
+        prefer: ``"cuda"``, ``"mps"`` or ``"cpu"`` to ask for one device; ``None``
+            (default) picks automatically. The environment variable
+            ``D2LHELPER_DEVICE`` overrides the automatic choice (e.g. ``cpu`` to
+            reproduce the book's CPU timings on a GPU machine).
+
+    Raises:
+        ValueError: ``prefer`` names an unknown device or one that is not available.
+    """
+    prefer = prefer or os.environ.get("D2LHELPER_DEVICE") or None
+    available = {
+        "cuda": torch.cuda.is_available(),
+        "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(),
+        "cpu": True,
+    }
+    if prefer is not None:
+        kind = str(prefer).split(":")[0]
+        if kind not in available:
+            raise ValueError(f"prefer must be one of 'cuda', 'mps', 'cpu' or None, got {prefer!r}")
+        if not available[kind]:
+            raise ValueError(f"prefer={prefer!r} was asked for, but no {kind} device is available here")
+        return torch.device(prefer)
+    for kind in ("cuda", "mps"):
+        if available[kind]:
+            return torch.device(kind)
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0, deterministic: bool = False) -> int:
+    """Seed Python's ``random``, NumPy and PyTorch (CPU and every GPU).
+
+    Args:
+        seed: a non-negative int.
+        deterministic: also ask PyTorch for deterministic kernels
+            (``torch.use_deterministic_algorithms``); slower on GPUs, and some
+            operations then raise instead of running.
+
+    Returns:
+        The seed, so a notebook can print what it used.
+    """
+    check_non_negative_int("seed", seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # seeds CUDA and MPS generators too
+    if deterministic:
+        torch.use_deterministic_algorithms(True)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return seed
+
+
+def hardware_summary(device: torch.device | str | None = None) -> str:
+    """One line naming the hardware a measurement ran on.
+
+    Example: ``"CPU: x86_64, 2 threads, torch 2.5.1"`` or
+    ``"GPU: NVIDIA H100 80GB HBM3, torch 2.5.1+cu124"``.
+    """
+    device = torch.device(device) if device is not None else get_device()
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+        return f"GPU: {name}, torch {torch.__version__}"
+    if device.type == "mps":
+        return f"GPU: Apple MPS ({platform.machine()}), torch {torch.__version__}"
+    cpu = platform.processor() or platform.machine()
+    return f"CPU: {cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"

@@ -1,0 +1,262 @@
+"""A supervised training loop that reports what the book measures.
+
+:func:`fit` is the loop every chapter after chapter 2 uses; chapter 2 writes it
+by hand first. It keeps per-batch sums on the device and reads them once per
+epoch, so it adds no host-device synchronisation a hand-written loop would not
+have, and it returns a :class:`History` (per-epoch losses, metrics, examples per
+second and wall time) that prints as a table and plots as curves.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._checks import check_positive_int
+from .device import get_device, hardware_summary
+from .plotting import LivePlot
+
+__all__ = ["accuracy", "evaluate", "fit", "History"]
+
+Batch = tuple[Any, torch.Tensor]
+
+
+def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Number of correct predictions, as a 0-d tensor on ``y_hat``'s device.
+
+    Args:
+        y_hat: scores of shape ``(batch, num_classes)``, or predicted labels of
+            shape ``(batch,)``.
+        y: true labels, shape ``(batch,)``, integer dtype.
+    """
+    if y_hat.ndim == 2:
+        y_hat = y_hat.argmax(dim=1)
+    if y_hat.shape != y.shape:
+        raise ValueError(f"y_hat must have shape (batch, classes) or {tuple(y.shape)}, got {tuple(y_hat.shape)}")
+    return (y_hat == y).sum()
+
+
+def _to(x: Any, device: torch.device) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.to(device, non_blocking=True)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to(v, device) for v in x)
+    return x
+
+
+def _forward(model: nn.Module, X: Any) -> torch.Tensor:
+    return model(*X) if isinstance(X, (list, tuple)) else model(X)
+
+
+def _check_loader(name: str, loader: Any) -> None:
+    if not isinstance(loader, Iterable):
+        raise TypeError(f"{name} must be an iterable of (X, y) batches such as a DataLoader, got {type(loader).__name__}")
+    try:
+        n = len(loader)
+    except TypeError:
+        return
+    if n == 0:
+        raise ValueError(f"{name} must yield at least one batch, got an empty {type(loader).__name__}")
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    data_iter: Iterable[Batch],
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    *,
+    metric: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = accuracy,
+    device: torch.device | str | None = None,
+) -> dict[str, float]:
+    """Mean loss and metric of ``model`` over ``data_iter``, in eval mode.
+
+    Args:
+        model: maps a batch ``X`` to outputs ``(batch, ...)``.
+        data_iter: yields ``(X, y)``; ``X`` may be a tensor or a tuple of tensors.
+        loss_fn: a loss that averages over the batch (e.g. ``nn.CrossEntropyLoss()``);
+            ``None`` skips the loss.
+        metric: returns the *sum* over the batch (like :func:`accuracy`); ``None`` skips it.
+
+    Returns:
+        ``{"loss": ..., "metric": ..., "examples": ...}`` with the keys that apply.
+        The model's train/eval mode is restored afterwards.
+    """
+    _check_loader("data_iter", data_iter)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=device)
+    metric_sum = torch.zeros((), device=device)
+    n = 0
+    for X, y in data_iter:
+        X, y = _to(X, device), _to(y, device)
+        y_hat = _forward(model, X)
+        if loss_fn is not None:
+            loss_sum += loss_fn(y_hat, y) * len(y)
+        if metric is not None:
+            metric_sum += metric(y_hat, y)
+        n += len(y)
+    model.train(was_training)
+    out: dict[str, float] = {"examples": n}
+    if loss_fn is not None:
+        out["loss"] = loss_sum.item() / n
+    if metric is not None:
+        out["metric"] = metric_sum.item() / n
+    return out
+
+
+@dataclass
+class History:
+    """Per-epoch record of a :func:`fit` run.
+
+    ``rows`` holds one dict per epoch with ``epoch``, ``train_loss``,
+    ``train_metric``, ``val_loss``, ``val_metric`` (where measured),
+    ``examples_per_s`` (training examples per second of training time) and
+    ``seconds`` (wall time of the epoch, evaluation included).
+    """
+
+    rows: list[dict[str, float]] = field(default_factory=list)
+    metric_name: str = "accuracy"
+    hardware: str = ""
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key: str) -> list[float]:
+        """The column ``key`` over epochs, e.g. ``history["val_metric"]``."""
+        if not self.rows or key not in self.rows[-1]:
+            known = list(self.rows[-1]) if self.rows else []
+            raise KeyError(f"no column {key!r} in this history; columns are {known}")
+        return [r[key] for r in self.rows]
+
+    @property
+    def final(self) -> dict[str, float]:
+        """The last epoch's row."""
+        if not self.rows:
+            raise ValueError("history is empty: no epoch has finished")
+        return self.rows[-1]
+
+    def table(self) -> pd.DataFrame:
+        """The history as a DataFrame indexed by epoch."""
+        df = pd.DataFrame(self.rows).set_index("epoch")
+        return df.rename(columns=lambda c: c.replace("metric", self.metric_name))
+
+    def __repr__(self) -> str:
+        return f"{self.table().to_string(float_format=lambda v: f'{v:.4g}')}\n({self.hardware})"
+
+    def _repr_html_(self) -> str:
+        return self.table().to_html(float_format=lambda v: f"{v:.4g}") + f"<p><small>{self.hardware}</small></p>"
+
+    def plot(self, ax: Any = None) -> Any:
+        """Plot losses and metrics against epochs; returns the axes."""
+        from .plotting import plot
+
+        cols = [c for c in ("train_loss", "val_loss", "train_metric", "val_metric") if c in self.rows[-1]]
+        labels = [c.replace("metric", self.metric_name).replace("_", " ") for c in cols]
+        return plot(self["epoch"], [self[c] for c in cols], xlabel="epoch", legend=labels, ax=ax)
+
+
+def fit(
+    model: nn.Module,
+    train_iter: Iterable[Batch],
+    val_iter: Iterable[Batch] | None = None,
+    *,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    metric: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = accuracy,
+    metric_name: str = "accuracy",
+    device: torch.device | str | None = None,
+    scheduler: Any = None,
+    grad_clip: float | None = None,
+    live_plot: bool = True,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_iter``.
+
+    Each epoch: train mode, for every batch ``(X, y)``: forward, ``loss_fn``,
+    backward, optional gradient clipping to norm ``grad_clip``, ``optimizer.step``;
+    then ``scheduler.step()`` if given, and :func:`evaluate` on ``val_iter``.
+
+    Args:
+        model: moved to ``device`` (default :func:`get_device`) before training.
+        train_iter: yields ``(X, y)`` with ``X`` of shape ``(batch, ...)`` (or a
+            tuple of tensors passed as separate arguments) and ``y`` of shape ``(batch, ...)``.
+        val_iter: optional held-out batches, evaluated after every epoch.
+        loss_fn: must average over the batch (PyTorch's default ``reduction="mean"``).
+        optimizer: built on ``model.parameters()``.
+        epochs: number of passes, > 0.
+        metric: returns a sum over the batch, e.g. :func:`accuracy`; ``None`` for regression.
+        live_plot: redraw loss/metric curves during training (Jupyter only).
+        progress: show a ``tqdm`` bar over each epoch's batches.
+
+    Returns:
+        The :class:`History` of the run.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    check_positive_int("epochs", epochs)
+    _check_loader("train_iter", train_iter)
+    if val_iter is not None:
+        _check_loader("val_iter", val_iter)
+    if grad_clip is not None and not grad_clip > 0:
+        raise ValueError(f"grad_clip must be a positive float or None, got {grad_clip!r}")
+    device = torch.device(device) if device is not None else get_device()
+    model.to(device)
+    history = History(metric_name=metric_name if metric is not None else "", hardware=hardware_summary(device))
+    curves = ["train loss"] + (["val loss"] if val_iter is not None else [])
+    if metric is not None:
+        curves += [f"train {metric_name}"] + ([f"val {metric_name}"] if val_iter is not None else [])
+    live = LivePlot(xlabel="epoch", legend=curves, xlim=(0, epochs)) if live_plot else None
+    for epoch in range(1, epochs + 1):
+        t0 = time.perf_counter()
+        model.train()
+        loss_sum = torch.zeros((), device=device)
+        metric_sum = torch.zeros((), device=device)
+        n = 0
+        batches = tqdm(train_iter, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress)
+        for X, y in batches:
+            X, y = _to(X, device), _to(y, device)
+            y_hat = _forward(model, X)
+            loss = loss_fn(y_hat, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            with torch.no_grad():  # sums stay on the device: no per-batch sync
+                loss_sum += loss.detach() * len(y)
+                if metric is not None:
+                    metric_sum += metric(y_hat, y)
+            n += len(y)
+        if scheduler is not None:
+            scheduler.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        train_seconds = time.perf_counter() - t0
+        row: dict[str, float] = {"epoch": epoch, "train_loss": loss_sum.item() / n}
+        if metric is not None:
+            row["train_metric"] = metric_sum.item() / n
+        if val_iter is not None:
+            val = evaluate(model, val_iter, loss_fn, metric=metric, device=device)
+            row["val_loss"] = val["loss"]
+            if metric is not None:
+                row["val_metric"] = val["metric"]
+        row["examples_per_s"] = n / train_seconds
+        row["seconds"] = time.perf_counter() - t0
+        history.rows.append(row)
+        if live is not None:
+            named = {"train loss": row["train_loss"], "val loss": row.get("val_loss"),
+                     f"train {metric_name}": row.get("train_metric"), f"val {metric_name}": row.get("val_metric")}
+            live.add(epoch, {k: v for k, v in named.items() if k in curves})
+    if live is not None:
+        live.finish()
+    return history

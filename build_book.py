@@ -147,24 +147,28 @@ def sync() -> list[Path]:
 
     A chapter may start as a .md file only; sync creates its .ipynb.
     """
-    import jupytext
-
     written = []
     stems = {p.with_suffix("") for p in CHAPTERS.glob("[0-9][0-9]_*/*.ipynb")}
     for md in CHAPTERS.glob("[0-9][0-9]_*/*.md"):
         if md.name != "index.md" and "jupytext" in md.read_text()[:500]:
             stems.add(md.with_suffix(""))
     for stem in sorted(stems):
-        ipynb, md = stem.with_suffix(".ipynb"), stem.with_suffix(".md")
-        sources = [p for p in (ipynb, md) if p.exists()]
-        newest = max(sources, key=lambda p: p.stat().st_mtime)
-        nb = jupytext.read(newest)
-        _apply_header(nb, ipynb)
-        _strip(nb)
-        jupytext.write(nb, ipynb, fmt="ipynb")
-        jupytext.write(nb, md, fmt="md:myst")
-        written.append(ipynb)
+        written.append(sync_one(stem))
     return written
+
+
+def sync_one(stem: Path) -> Path:
+    """Sync the pair ``stem.ipynb``/``stem.md`` from the newer side; returns the .ipynb."""
+    import jupytext
+
+    ipynb, md = stem.with_suffix(".ipynb"), stem.with_suffix(".md")
+    newest = max((p for p in (ipynb, md) if p.exists()), key=lambda p: p.stat().st_mtime)
+    nb = jupytext.read(newest)
+    _apply_header(nb, ipynb)
+    _strip(nb)
+    jupytext.write(nb, ipynb, fmt="ipynb")
+    jupytext.write(nb, md, fmt="md:myst")
+    return ipynb
 
 
 # --------------------------------------------------------------------- checks

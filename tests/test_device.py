@@ -1,0 +1,52 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import d2lhelper as d2l
+
+
+def test_get_device_picks_an_available_device(monkeypatch):
+    monkeypatch.delenv("D2LHELPER_DEVICE", raising=False)
+    device = d2l.get_device()
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    assert device.type == expected
+    assert d2l.get_device("cpu") == torch.device("cpu")
+
+
+def test_get_device_env_override(monkeypatch):
+    monkeypatch.setenv("D2LHELPER_DEVICE", "cpu")
+    assert d2l.get_device() == torch.device("cpu")
+
+
+def test_get_device_rejects_unknown_and_unavailable():
+    with pytest.raises(ValueError, match="prefer must be one of"):
+        d2l.get_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no cuda device is available"):
+            d2l.get_device("cuda")
+
+
+def test_seed_everything_reproduces_all_generators():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(3)
+
+    d2l.seed_everything(7)
+    a = draw()
+    d2l.seed_everything(7)
+    b = draw()
+    assert a[0] == b[0] and a[1] == b[1] and torch.equal(a[2], b[2])
+    d2l.seed_everything(8)
+    assert not torch.equal(draw()[2], a[2])
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError), ("3", TypeError)])
+def test_seed_everything_validates(seed, error):
+    with pytest.raises(error, match="seed"):
+        d2l.seed_everything(seed)
+
+
+def test_hardware_summary_names_the_device():
+    text = d2l.hardware_summary("cpu")
+    assert text.startswith("CPU:") and torch.__version__ in text and "threads" in text

@@ -80,6 +80,23 @@ def test_book_has_every_notebook(book):
     assert {"index.html", "api.html", "search.html"} <= pages
 
 
+def test_build_reused_the_test_run_executions(book):
+    """Notebooks executed by nbval in this run were not executed a second time."""
+    import nbformat
+
+    key = build_book.package_key()
+    for nb in build_book.notebooks():
+        executed = build_book.EXECUTED / nb.relative_to(build_book.ROOT)
+        if not executed.exists():
+            continue
+        done, source = nbformat.read(executed, as_version=4), nbformat.read(nb, as_version=4)
+        if done.metadata["d2lhelper"]["package_key"] != key or [c.source for c in done.cells] != [
+                c.source for c in source.cells]:
+            continue  # a copy from an earlier run of other code
+        record = build_book.cached_record(nb)
+        assert record is not None and record.data.get("from_test_run"), f"{nb.name} was executed again"
+
+
 def test_every_page(book, server, browser):
     page_names = _pages(book)
     assert page_names, "the book has no pages"

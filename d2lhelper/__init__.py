@@ -4,6 +4,7 @@ The names below are what the notebooks use; everything else is private.
 Data loading lives in :mod:`d2lhelper.data` (``d2lhelper.data.fetch``).
 """
 from . import data
+from .checkpoint import load_checkpoint, save_checkpoint
 from .device import get_device, hardware_summary, seed_everything
 from .plotting import LivePlot, plot, show_heatmaps, show_images
 from .timing import Accumulator, Timer
@@ -22,7 +23,9 @@ __all__ = [
     "fit",
     "get_device",
     "hardware_summary",
+    "load_checkpoint",
     "plot",
+    "save_checkpoint",
     "seed_everything",
     "show_heatmaps",
     "show_images",

@@ -8,14 +8,22 @@ See :func:`fetch` for the cache, mirror and offline environment variables.
 
 from ._fetch import DatasetError, cache_dir, extract, fetch
 from ._registry import DataFile, UnknownDatasetError, register, registry
+from .loaders import TensorLoader
+from .vision import DIGITS_LABELS, FASHION_MNIST_LABELS, ImageData, load_digits, load_fashion_mnist
 
 __all__ = [
+    "DIGITS_LABELS",
+    "FASHION_MNIST_LABELS",
     "DataFile",
     "DatasetError",
+    "ImageData",
+    "TensorLoader",
     "UnknownDatasetError",
     "cache_dir",
     "extract",
     "fetch",
+    "load_digits",
+    "load_fashion_mnist",
     "register",
     "registry",
 ]

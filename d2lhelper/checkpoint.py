@@ -1,0 +1,106 @@
+"""Saving and resuming training safely.
+
+A checkpoint is written to a temporary file in the target's folder and renamed
+over the target only when complete, so an interrupted save never leaves a
+half-written file under the real name. It is loaded with
+``torch.load(weights_only=True)``, which refuses to run code hidden in a file
+(plain ``torch.load`` unpickles arbitrary objects).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = ["save_checkpoint", "load_checkpoint"]
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    epoch: int | None = None,
+    **extra: Any,
+) -> Path:
+    """Atomically save ``model`` (and ``optimizer``, ``epoch``, ``extra``) to ``path``.
+
+    Args:
+        path: the file to write; its folder is created if missing.
+        model: its ``state_dict`` is saved.
+        optimizer: its ``state_dict`` (momentum buffers, step counts) is saved too,
+            so training can resume exactly.
+        epoch: the number of finished epochs.
+        **extra: more plain data (numbers, strings, lists, dicts, tensors), e.g. a
+            history of metrics.
+
+    Returns:
+        The path written.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"model": model.state_dict(), "epoch": epoch, "extra": extra}
+    if optimizer is not None:
+        state["optimizer"] = optimizer.state_dict()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    map_location: str | torch.device = "cpu",
+) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint` into ``model`` (and ``optimizer``).
+
+    Tensors are mapped to ``map_location`` first (default CPU, so a GPU-trained
+    checkpoint loads anywhere); move the model afterwards.
+
+    Returns:
+        ``{"epoch": ..., "extra": {...}}`` as saved.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the checkpoint does not fit ``model`` (missing, unexpected or
+            differently shaped parameters, listed in the message), or an
+            ``optimizer`` was given but the checkpoint holds no optimizer state.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    state = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(state, dict) or "model" not in state:
+        raise ValueError(f"{path} is not a d2lhelper checkpoint (no 'model' entry); was it saved with save_checkpoint?")
+    own = model.state_dict()
+    saved = state["model"]
+    problems = [f"missing {k}" for k in own if k not in saved]
+    problems += [f"unexpected {k}" for k in saved if k not in own]
+    problems += [f"{k}: checkpoint {tuple(saved[k].shape)} vs model {tuple(v.shape)}"
+                 for k, v in own.items() if k in saved and saved[k].shape != v.shape]
+    if problems:
+        raise ValueError(f"checkpoint {path} does not fit the model: " + "; ".join(problems[:10]))
+    model.load_state_dict(saved)
+    if optimizer is not None:
+        if "optimizer" not in state:
+            raise ValueError(f"checkpoint {path} holds no optimizer state, but an optimizer was given")
+        optimizer.load_state_dict(state["optimizer"])
+    return {"epoch": state.get("epoch"), "extra": state.get("extra", {})}

@@ -5,6 +5,8 @@ Data loading lives in :mod:`d2lhelper.data` (``d2lhelper.data.fetch``).
 """
 from . import data
 from .checkpoint import load_checkpoint, save_checkpoint
+from .metrics import Predictions, confusion_matrix, plot_confusion_matrix, predict, show_misclassified
+from .shapes import conv_output_size, shape_table
 from .device import get_device, hardware_summary, seed_everything
 from .plotting import LivePlot, plot, show_heatmaps, show_images
 from .timing import Accumulator, Timer
@@ -17,7 +19,10 @@ __all__ = [
     "History",
     "LivePlot",
     "Timer",
+    "Predictions",
     "accuracy",
+    "confusion_matrix",
+    "conv_output_size",
     "data",
     "evaluate",
     "fit",
@@ -25,8 +30,12 @@ __all__ = [
     "hardware_summary",
     "load_checkpoint",
     "plot",
+    "plot_confusion_matrix",
+    "predict",
     "save_checkpoint",
     "seed_everything",
+    "shape_table",
     "show_heatmaps",
     "show_images",
+    "show_misclassified",
 ]

@@ -1,0 +1,100 @@
+"""Looking at a classifier's mistakes: predictions, confusion matrix, worst errors."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+
+from ._checks import check_positive_int
+from .plotting import show_heatmaps, show_images
+
+__all__ = ["Predictions", "predict", "confusion_matrix", "plot_confusion_matrix", "show_misclassified"]
+
+
+@dataclass
+class Predictions:
+    """A classifier's outputs on a dataset (all tensors on the CPU).
+
+    Attributes:
+        X: the inputs, ``(n, ...)``.
+        y: true labels, ``(n,)``.
+        pred: predicted labels, ``(n,)``.
+        prob: the predicted label's softmax probability, ``(n,)``.
+    """
+
+    X: torch.Tensor
+    y: torch.Tensor
+    pred: torch.Tensor
+    prob: torch.Tensor
+
+    @property
+    def accuracy(self) -> float:
+        return (self.pred == self.y).float().mean().item()
+
+
+@torch.no_grad()
+def predict(model: nn.Module, data_iter: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> Predictions:
+    """Classify every example of ``data_iter`` (batches ``X (b, ...)``, ``y (b,)``) in eval mode."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    Xs, ys, preds, probs = [], [], [], []
+    for X, y in data_iter:
+        p = torch.softmax(model(X.to(device)), dim=1).cpu()
+        prob, pred = p.max(dim=1)
+        Xs.append(X.cpu()), ys.append(y.cpu()), preds.append(pred), probs.append(prob)
+    model.train(was_training)
+    if not ys:
+        raise ValueError("data_iter must yield at least one batch, got none")
+    return Predictions(torch.cat(Xs), torch.cat(ys), torch.cat(preds), torch.cat(probs))
+
+
+def confusion_matrix(y: torch.Tensor, pred: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Counts ``C[i, j]`` of examples of true class ``i`` predicted as ``j``; shape ``(k, k)``.
+
+    Args:
+        y, pred: integer labels of shape ``(n,)`` in ``[0, num_classes)``.
+    """
+    check_positive_int("num_classes", num_classes)
+    if y.shape != pred.shape or y.ndim != 1:
+        raise ValueError(f"y and pred must both have shape (n,), got {tuple(y.shape)} and {tuple(pred.shape)}")
+    for name, t in (("y", y), ("pred", pred)):
+        if len(t) and (t.min() < 0 or t.max() >= num_classes):
+            raise ValueError(f"{name} must hold labels in [0, {num_classes}), got values in "
+                             f"[{int(t.min())}, {int(t.max())}]")
+    flat = y.long() * num_classes + pred.long()
+    return torch.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def plot_confusion_matrix(cm: torch.Tensor, classes: Sequence[str], *, normalize: bool = True,
+                          title: str = "Confusion matrix") -> plt.Axes:
+    """Heatmap of a confusion matrix; rows (true classes) sum to 1 if ``normalize``."""
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] != len(classes):
+        raise ValueError(f"cm must be ({len(classes)}, {len(classes)}) for {len(classes)} classes, "
+                         f"got {tuple(cm.shape)}")
+    m = cm.float()
+    if normalize:
+        m = m / m.sum(dim=1, keepdim=True).clamp(min=1)
+    k = len(classes)
+    axes = show_heatmaps(m, xlabel="predicted class", ylabel="true class", xticklabels=list(classes),
+                         yticklabels=list(classes), annot=k <= 12, cmap="Blues",
+                         figsize=(max(4.0, 0.55 * k + 1.5), max(3.5, 0.5 * k + 1)))
+    ax = axes[0, 0]
+    ax.set_title(title + (" (each row sums to 1)" if normalize else ""))
+    return ax
+
+
+def show_misclassified(preds: Predictions, classes: Sequence[str], n: int = 12, *, num_cols: int = 6) -> np.ndarray:
+    """The ``n`` most confidently wrong predictions, titled ``pred (prob) / true``."""
+    check_positive_int("n", n)
+    wrong = (preds.pred != preds.y).nonzero().flatten()
+    if len(wrong) == 0:
+        raise ValueError("there are no misclassified examples to show")
+    worst = wrong[preds.prob[wrong].argsort(descending=True)][:n]
+    titles = [f"{classes[preds.pred[i]]} ({preds.prob[i]:.2f})\ntrue: {classes[preds.y[i]]}" for i in worst]
+    rows = -(-len(worst) // num_cols)
+    return show_images(preds.X[worst], rows, min(num_cols, len(worst)), titles=titles, scale=1.6)

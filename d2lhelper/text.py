@@ -1,0 +1,150 @@
+"""Text to token indices: tokenising, a vocabulary, and The Time Machine.
+
+The book's language-model chapters read H. G. Wells' *The Time Machine*
+(fetched through :mod:`d2lhelper.data`) and report perplexity on a held-out
+part of it, not only on the text the model trained on.
+"""
+from __future__ import annotations
+
+import collections
+import re
+from collections.abc import Iterable, Sequence
+from typing import overload
+
+import torch
+
+from ._checks import check_non_negative_int
+
+__all__ = ["tokenize", "Vocab", "read_time_machine", "load_time_machine"]
+
+_TOKEN_TYPES = ("char", "word")
+
+
+def tokenize(text: str, token: str = "char") -> list[str]:
+    """Split ``text`` into characters or whitespace-separated words.
+
+    Args:
+        text: the text, e.g. from :func:`read_time_machine`.
+        token: ``"char"`` or ``"word"``.
+
+    Returns:
+        The list of tokens, in order.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    if token not in _TOKEN_TYPES:
+        raise ValueError(f"token must be one of {_TOKEN_TYPES}, got {token!r}")
+    if not text.strip():
+        raise ValueError("text must contain at least one non-space character, got an empty corpus")
+    return list(text) if token == "char" else text.split()
+
+
+class Vocab:
+    """A two-way map between tokens and integer indices.
+
+    Index 0 is ``<unk>``, which every unknown token maps to; then come the
+    ``reserved_tokens`` (e.g. ``<pad>``, ``<bos>``, ``<eos>``); then every token
+    seen at least ``min_freq`` times, most frequent first (ties in alphabetical
+    order, so the vocabulary does not depend on dictionary order).
+
+    Args:
+        tokens: a list of tokens, or a list of lists (e.g. one per sentence).
+        min_freq: drop rarer tokens (they become ``<unk>``).
+        reserved_tokens: special tokens to put right after ``<unk>``.
+
+    Example::
+
+        vocab = Vocab(tokenize("the time machine", "char"))
+        vocab["t"], vocab.to_tokens(vocab[list("time")])
+    """
+
+    def __init__(self, tokens: Sequence[str] | Sequence[Sequence[str]] = (), min_freq: int = 0,
+                 reserved_tokens: Sequence[str] = ()) -> None:
+        check_non_negative_int("min_freq", min_freq)
+        flat = [t for line in tokens for t in line] if tokens and isinstance(tokens[0], (list, tuple)) else list(tokens)
+        for t in flat[:1000]:
+            if not isinstance(t, str):
+                raise TypeError(f"tokens must be strings, got {type(t).__name__} {t!r}")
+        self.counter = collections.Counter(flat)
+        self.token_freqs = sorted(self.counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        specials = ["<unk>"] + [t for t in reserved_tokens if t != "<unk>"]
+        self.idx_to_token = specials + [t for t, f in self.token_freqs if f >= min_freq and t not in specials]
+        self.token_to_idx = {t: i for i, t in enumerate(self.idx_to_token)}
+
+    def __len__(self) -> int:
+        return len(self.idx_to_token)
+
+    @property
+    def unk(self) -> int:
+        """Index of ``<unk>`` (0)."""
+        return 0
+
+    @overload
+    def __getitem__(self, tokens: str) -> int: ...
+    @overload
+    def __getitem__(self, tokens: Iterable[str]) -> list[int]: ...
+
+    def __getitem__(self, tokens):
+        """Index of a token, or list of indices of a sequence of tokens; unknown -> ``<unk>``."""
+        if isinstance(tokens, str):
+            return self.token_to_idx.get(tokens, self.unk)
+        return [self.__getitem__(t) for t in tokens]
+
+    def unknown(self, tokens: Iterable[str]) -> list[str]:
+        """The tokens of ``tokens`` that are not in the vocabulary."""
+        return sorted({t for t in tokens if t not in self.token_to_idx})
+
+    def to_tokens(self, indices: int | Iterable[int] | torch.Tensor) -> str | list[str]:
+        """Token of an index, or tokens of a sequence (or 1-D tensor) of indices."""
+        if isinstance(indices, torch.Tensor):
+            indices = indices.tolist()
+        if isinstance(indices, int):
+            if not 0 <= indices < len(self):
+                raise IndexError(f"index must be in [0, {len(self)}) for this vocabulary, got {indices}")
+            return self.idx_to_token[indices]
+        return [self.to_tokens(int(i)) for i in indices]
+
+    def __repr__(self) -> str:
+        head = ", ".join(repr(t) for t in self.idx_to_token[:8])
+        return f"Vocab(size={len(self)}, first=[{head}, ...])"
+
+
+def read_time_machine() -> str:
+    """The Time Machine as one string: lower-case letters and single spaces only.
+
+    Every run of characters other than letters becomes one space, so the
+    character vocabulary is the 26 letters plus the space.
+    """
+    from .data import fetch
+
+    raw = fetch("timemachine.txt").read_text(encoding="utf-8")
+    return re.sub(r"[^A-Za-z]+", " ", raw).strip().lower()
+
+
+def load_time_machine(token: str = "char", val_fraction: float = 0.1,
+                      max_tokens: int | None = None) -> tuple[torch.Tensor, torch.Tensor, Vocab]:
+    """The Time Machine as index tensors, split into training and held-out text.
+
+    The last ``val_fraction`` of the book is held out (a contiguous block, so no
+    sentence is shared between the two parts); the vocabulary is built from the
+    training part only, and held-out tokens it lacks become ``<unk>``.
+
+    Args:
+        token: ``"char"`` or ``"word"``.
+        val_fraction: share of the tokens held out, in (0, 1).
+        max_tokens: keep only the first ``max_tokens`` tokens (for quick runs).
+
+    Returns:
+        ``(train, val, vocab)``: 1-D int64 tensors of token indices, and the vocabulary.
+    """
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    tokens = tokenize(read_time_machine(), token)
+    if max_tokens is not None:
+        if max_tokens < 2:
+            raise ValueError(f"max_tokens must be >= 2 or None, got {max_tokens}")
+        tokens = tokens[:max_tokens]
+    split = int(len(tokens) * (1 - val_fraction))
+    vocab = Vocab(tokens[:split])
+    as_tensor = lambda ts: torch.tensor(vocab[ts], dtype=torch.int64)  # noqa: E731
+    return as_tensor(tokens[:split]), as_tensor(tokens[split:]), vocab

@@ -1,0 +1,69 @@
+import pytest
+import torch
+
+from d2lhelper.text import Vocab, load_time_machine, read_time_machine, tokenize
+
+MIRROR = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_tokenize_chars_and_words():
+    assert tokenize("a cat", "char") == ["a", " ", "c", "a", "t"]
+    assert tokenize("the  time\nmachine", "word") == ["the", "time", "machine"]
+
+
+@pytest.mark.parametrize("args, error, match", [
+    (("", "char"), ValueError, "empty corpus"),
+    (("   ", "word"), ValueError, "empty corpus"),
+    (("abc", "byte"), ValueError, r"token must be one of \('char', 'word'\), got 'byte'"),
+    ((["abc"], "char"), TypeError, "text must be a str, got list"),
+])
+def test_tokenize_validates(args, error, match):
+    with pytest.raises(error, match=match):
+        tokenize(*args)
+
+
+def test_vocab_orders_by_frequency_and_round_trips():
+    tokens = list("abracadabra")  # a:5 b:2 r:2 c:1 d:1
+    vocab = Vocab(tokens, reserved_tokens=["<pad>"])
+    assert vocab.idx_to_token == ["<unk>", "<pad>", "a", "b", "r", "c", "d"]
+    assert vocab["a"] == 2 and vocab["zebra"] == vocab.unk == 0
+    ids = vocab[tokens]
+    assert vocab.to_tokens(ids) == tokens
+    assert vocab.to_tokens(torch.tensor(ids)) == tokens
+    assert vocab.unknown(["a", "x", "y", "x"]) == ["x", "y"]
+    assert len(Vocab(tokens, min_freq=2)) == 4  # <unk>, a, b, r
+
+
+def test_vocab_nested_tokens_and_errors():
+    vocab = Vocab([["a", "b"], ["b"]])
+    assert vocab.idx_to_token == ["<unk>", "b", "a"]
+    with pytest.raises(IndexError, match=r"index must be in \[0, 3\) for this vocabulary, got 7"):
+        vocab.to_tokens(7)
+    with pytest.raises(ValueError, match="min_freq must be an int >= 0, got -1"):
+        Vocab(["a"], min_freq=-1)
+    with pytest.raises(TypeError, match="tokens must be strings, got int"):
+        Vocab([1, 2])
+
+
+@pytest.fixture
+def mirror(monkeypatch, tmp_path):
+    if not MIRROR.exists():
+        pytest.skip("no shared data mirror here")
+    monkeypatch.setenv("D2LHELPER_MIRROR", str(MIRROR))
+    monkeypatch.setenv("D2LHELPER_DATA", str(tmp_path))
+
+
+def test_time_machine_split_and_vocab(mirror):
+    text = read_time_machine()
+    assert set(text) == set("abcdefghijklmnopqrstuvwxyz ")
+    assert text.startswith("the time machine")
+    train, val, vocab = load_time_machine("char", val_fraction=0.1)
+    assert len(vocab) == 28 and vocab.idx_to_token[1] == " "
+    assert len(train) + len(val) == len(text)
+    assert abs(len(val) / len(text) - 0.1) < 1e-3
+    assert "".join(vocab.to_tokens(train[:16])) == text[:16]
+    assert "".join(vocab.to_tokens(val[-8:])) == text[-8:]  # held-out part is the end of the book
+    words_train, _, words = load_time_machine("word", max_tokens=1000)
+    assert len(words_train) == 900 and words.to_tokens(int(words_train[0])) == "the"
+    with pytest.raises(ValueError, match="val_fraction must be in"):
+        load_time_machine(val_fraction=1.0)

@@ -29,7 +29,7 @@ test: $(STAMP)
 
 ## lab: JupyterLab on the chapters
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab chapters
+	$(VENV)/bin/jupyter lab chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## sync: pair every .ipynb with its MyST .md, regenerate headers, strip outputs
 sync: $(STAMP)

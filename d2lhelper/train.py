@@ -233,7 +233,7 @@ def fit(
                 nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
             with torch.no_grad():  # sums stay on the device: no per-batch sync
-                loss_sum += loss.detach() * len(y)
+                loss_sum.add_(loss.detach(), alpha=len(y))
                 if metric is not None:
                     metric_sum += metric(y_hat, y)
             n += len(y)

@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import nbformat
+import nbval.kernel
 import pytest
 
 import build_book
@@ -28,6 +29,19 @@ os.environ.update(build_book.EXECUTION_ENV)
 if "PYTEST_XDIST_WORKER_COUNT" in os.environ and "OMP_NUM_THREADS" not in os.environ:
     workers = int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
     os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+
+
+def _execute_with_history(self, cell_input, allow_stdin=None):
+    """nbval's execute_cell_input, but with ``store_history=True``.
+
+    IPython decides that a trailing ``;`` silences a cell's result by looking at
+    the history; nbval's ``store_history=False`` made ``plot(...);`` print
+    ``<Axes ...>`` lines that a reader in Jupyter never sees.
+    """
+    return self.kc.execute(cell_input, allow_stdin=allow_stdin, store_history=True, stop_on_error=False)
+
+
+nbval.kernel.RunningKernel.execute_cell_input = _execute_with_history
 
 NOTEBOOK_BUDGET_S = 240
 BOOK_BUDGET_S = 25 * 60

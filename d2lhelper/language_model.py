@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -26,6 +24,7 @@ from tqdm.auto import tqdm
 from ._checks import check_non_negative_int, check_positive_int
 from .device import get_device, hardware_summary
 from .plotting import LivePlot
+from .train import History
 from .sequence import SeqDataLoader
 from .text import Vocab
 
@@ -113,33 +112,19 @@ def _batch_of(state: State) -> int:
     return state.shape[-2] if state.ndim >= 2 else state.shape[0]
 
 
-@dataclass
-class LMHistory:
-    """Per-epoch perplexities and speed of a :func:`train_language_model` run."""
+class LMHistory(History):
+    """Per-epoch ``train_ppl``, ``val_ppl`` (where measured), ``tokens_per_s`` and
+    ``seconds`` of a :func:`train_language_model` run; prints as a table."""
 
-    rows: list[dict[str, float]] = field(default_factory=list)
-    hardware: str = ""
+    def plot(self, ax: Any = None) -> Any:
+        """Training and held-out perplexity against epochs; returns the axes."""
+        from .plotting import plot
 
-    def __getitem__(self, key: str) -> list[float]:
-        return [r[key] for r in self.rows]
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @property
-    def final(self) -> dict[str, float]:
-        if not self.rows:
-            raise ValueError("history is empty: no epoch has finished")
-        return self.rows[-1]
-
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows).set_index("epoch")
-
-    def __repr__(self) -> str:
-        return f"{self.table().to_string(float_format=lambda v: f'{v:.4g}')}\n({self.hardware})"
-
-    def _repr_html_(self) -> str:
-        return self.table().to_html(float_format=lambda v: f"{v:.4g}") + f"<p><small>{self.hardware}</small></p>"
+        val = [(r["epoch"], r["val_ppl"]) for r in self.rows if "val_ppl" in r]
+        xs, ys, legend = [self["epoch"]], [self["train_ppl"]], ["train perplexity"]
+        if val:
+            xs.append([e for e, _ in val]), ys.append([v for _, v in val]), legend.append("validation perplexity")
+        return plot(xs, ys, xlabel="epoch", ylabel="perplexity", legend=legend, ax=ax)
 
 
 def train_language_model(
@@ -188,7 +173,7 @@ def train_language_model(
         raise ValueError("train_iter must yield at least one batch, got none")
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
-    history = LMHistory(hardware=hardware_summary(device))
+    history = LMHistory(metric_name="", hardware=hardware_summary(device))
     legend = ["train perplexity"] + (["validation perplexity"] if val_iter is not None else [])
     live = LivePlot(xlabel="epoch", ylabel="perplexity", legend=legend, xlim=(0, epochs)) if live_plot else None
     sequential = getattr(train_iter, "sequential", False)

@@ -129,11 +129,11 @@ class History:
         return len(self.rows)
 
     def __getitem__(self, key: str) -> list[float]:
-        """The column ``key`` over epochs, e.g. ``history["val_metric"]``."""
-        if not self.rows or key not in self.rows[-1]:
-            known = list(self.rows[-1]) if self.rows else []
+        """The column ``key`` over the epochs that measured it, e.g. ``history["val_metric"]``."""
+        if not any(key in r for r in self.rows):
+            known = sorted({k for r in self.rows for k in r})
             raise KeyError(f"no column {key!r} in this history; columns are {known}")
-        return [r[key] for r in self.rows]
+        return [r[key] for r in self.rows if key in r]
 
     @property
     def final(self) -> dict[str, float]:
@@ -145,6 +145,8 @@ class History:
     def table(self) -> pd.DataFrame:
         """The history as a DataFrame indexed by epoch."""
         df = pd.DataFrame(self.rows).set_index("epoch")
+        if not self.metric_name:
+            return df
         return df.rename(columns=lambda c: c.replace("metric", self.metric_name))
 
     def __repr__(self) -> str:

@@ -31,6 +31,7 @@ def test_untrained_perplexity_is_near_vocab_size_and_training_lowers_it():
     assert history.final["train_ppl"] < 2.0 and history.final["val_ppl"] < 2.0  # the text repeats
     assert history["train_ppl"][0] > history["train_ppl"][-1]
     assert history.final["tokens_per_s"] > 0 and "val_ppl" in history.table().columns
+    assert len(history.plot().lines) == 2 and "train_ppl" in repr(history)
 
 
 def test_lstm_state_and_random_sampling():

@@ -7,6 +7,7 @@ part of it, not only on the text the model trained on.
 from __future__ import annotations
 
 import collections
+import numbers
 import re
 from collections.abc import Iterable, Sequence
 from typing import overload
@@ -48,7 +49,8 @@ class Vocab:
     order, so the vocabulary does not depend on dictionary order).
 
     Args:
-        tokens: a list of tokens, or a list of lists (e.g. one per sentence).
+        tokens: a list of tokens (strings, or tuples of strings for n-grams), or a
+            list of lists of tokens (e.g. one per sentence).
         min_freq: drop rarer tokens (they become ``<unk>``).
         reserved_tokens: special tokens to put right after ``<unk>``.
 
@@ -61,13 +63,14 @@ class Vocab:
     def __init__(self, tokens: Sequence[str] | Sequence[Sequence[str]] = (), min_freq: int = 0,
                  reserved_tokens: Sequence[str] = ()) -> None:
         check_non_negative_int("min_freq", min_freq)
-        flat = [t for line in tokens for t in line] if tokens and isinstance(tokens[0], (list, tuple)) else list(tokens)
+        # A list of lists is a corpus of sentences; a tuple is one token (e.g. a bigram).
+        flat = [t for line in tokens for t in line] if tokens and isinstance(tokens[0], list) else list(tokens)
         for t in flat[:1000]:
-            if not isinstance(t, str):
-                raise TypeError(f"tokens must be strings, got {type(t).__name__} {t!r}")
+            if not (isinstance(t, str) or (isinstance(t, tuple) and all(isinstance(x, str) for x in t))):
+                raise TypeError(f"tokens must be strings (or tuples of strings for n-grams), got {type(t).__name__} {t!r}")
         self.counter = collections.Counter(flat)
         self.token_freqs = sorted(self.counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        specials = ["<unk>"] + [t for t in reserved_tokens if t != "<unk>"]
+        specials = list(dict.fromkeys(["<unk>", *reserved_tokens]))  # in order, without repeats
         self.idx_to_token = specials + [t for t, f in self.token_freqs if f >= min_freq and t not in specials]
         self.token_to_idx = {t: i for i, t in enumerate(self.idx_to_token)}
 
@@ -86,7 +89,7 @@ class Vocab:
 
     def __getitem__(self, tokens):
         """Index of a token, or list of indices of a sequence of tokens; unknown -> ``<unk>``."""
-        if isinstance(tokens, str):
+        if isinstance(tokens, str) or (isinstance(tokens, tuple) and tokens in self.token_to_idx):
             return self.token_to_idx.get(tokens, self.unk)
         return [self.__getitem__(t) for t in tokens]
 
@@ -98,6 +101,8 @@ class Vocab:
         """Token of an index, or tokens of a sequence (or 1-D tensor) of indices."""
         if isinstance(indices, torch.Tensor):
             indices = indices.tolist()
+        if isinstance(indices, numbers.Integral):
+            indices = int(indices)
         if isinstance(indices, int):
             if not 0 <= indices < len(self):
                 raise IndexError(f"index must be in [0, {len(self)}) for this vocabulary, got {indices}")

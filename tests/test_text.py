@@ -34,6 +34,17 @@ def test_vocab_orders_by_frequency_and_round_trips():
     assert len(Vocab(tokens, min_freq=2)) == 4  # <unk>, a, b, r
 
 
+def test_vocab_ngrams_reserved_and_numpy_indices():
+    import numpy as np
+
+    words = "the time the time machine".split()
+    bigrams = Vocab(list(zip(words, words[1:])))
+    assert bigrams.idx_to_token[1] == ("the", "time") and bigrams[("the", "time")] == 1
+    vocab = Vocab(list("ab"), reserved_tokens=["<pad>", "<pad>", "<unk>"])
+    assert vocab.idx_to_token == ["<unk>", "<pad>", "a", "b"]
+    assert vocab.to_tokens(np.int64(2)) == "a"
+
+
 def test_vocab_nested_tokens_and_errors():
     vocab = Vocab([["a", "b"], ["b"]])
     assert vocab.idx_to_token == ["<unk>", "b", "a"]
@@ -41,7 +52,7 @@ def test_vocab_nested_tokens_and_errors():
         vocab.to_tokens(7)
     with pytest.raises(ValueError, match="min_freq must be an int >= 0, got -1"):
         Vocab(["a"], min_freq=-1)
-    with pytest.raises(TypeError, match="tokens must be strings, got int"):
+    with pytest.raises(TypeError, match=r"tokens must be strings \(or tuples of strings for n-grams\), got int"):
         Vocab([1, 2])
 
 

@@ -175,14 +175,16 @@ def train_language_model(
     model.to(device)
     history = LMHistory(metric_name="", hardware=hardware_summary(device))
     legend = ["train perplexity"] + (["validation perplexity"] if val_iter is not None else [])
-    live = LivePlot(xlabel="epoch", ylabel="perplexity", legend=legend, xlim=(0, epochs)) if live_plot else None
+    live = LivePlot(xlabel="epoch", ylabel="perplexity", legend=legend, xlim=(0, epochs),
+                    title=f"Training {type(model).__name__}") if live_plot else None
     sequential = getattr(train_iter, "sequential", False)
     for epoch in range(1, epochs + 1):
         model.train()
         t0 = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
         n, state = 0, None
-        for X, Y in tqdm(train_iter, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress):
+        for X, Y in tqdm(train_iter, desc=f"epoch {epoch}/{epochs}", leave=False,
+                         **({} if progress else {"disable": True})):
             X, Y = X.to(device), Y.to(device)
             if state is None or not sequential or len(X) != _batch_of(state):
                 state = model.begin_state(len(X), device)

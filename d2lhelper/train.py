@@ -179,6 +179,7 @@ def fit(
     grad_clip: float | None = None,
     live_plot: bool = True,
     progress: bool = True,
+    title: str | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_iter``.
 
@@ -195,7 +196,8 @@ def fit(
         optimizer: built on ``model.parameters()``.
         epochs: number of passes, > 0.
         metric: returns a sum over the batch, e.g. :func:`accuracy`; ``None`` for regression.
-        live_plot: redraw loss/metric curves during training (Jupyter only).
+        live_plot: redraw loss/metric curves during training (Jupyter only); the
+            figure is titled ``title`` (default: the model's class name).
         progress: show a ``tqdm`` bar over each epoch's batches.
 
     Returns:
@@ -217,14 +219,17 @@ def fit(
     curves = ["train loss"] + (["val loss"] if val_iter is not None else [])
     if metric is not None:
         curves += [f"train {metric_name}"] + ([f"val {metric_name}"] if val_iter is not None else [])
-    live = LivePlot(xlabel="epoch", legend=curves, xlim=(0, epochs)) if live_plot else None
+    ylabel = "loss" + (f" / {metric_name}" if metric is not None else "")
+    live = LivePlot(xlabel="epoch", ylabel=ylabel, legend=curves, xlim=(0, epochs),
+                    title=title or f"Training {type(model).__name__}") if live_plot else None
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
         model.train()
         loss_sum = torch.zeros((), device=device)
         metric_sum = torch.zeros((), device=device)
         n = 0
-        batches = tqdm(train_iter, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress)
+        # Passing disable only to switch bars off keeps TQDM_DISABLE=1 in charge otherwise.
+        batches = tqdm(train_iter, desc=f"epoch {epoch}/{epochs}", leave=False, **({} if progress else {"disable": True}))
         for X, y in batches:
             X, y = _to(X, device), _to(y, device)
             y_hat = _forward(model, X)

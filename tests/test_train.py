@@ -151,3 +151,37 @@ def test_fit_validates_arguments(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         d2l.fit(args.pop("model"), args.pop("train_iter"), **args)
+
+
+def test_fit_leaves_tqdm_disable_in_charge(monkeypatch):
+    """progress=True must not pass disable=False, which would override TQDM_DISABLE=1."""
+    from d2lhelper import train as train_module
+
+    calls = []
+    monkeypatch.setattr(train_module, "tqdm", lambda it, **kw: calls.append(kw) or it)
+    train, _ = _loaders()
+    for progress in (True, False):
+        model = nn.Linear(2, 2)
+        d2l.fit(model, train, loss_fn=nn.CrossEntropyLoss(), optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                epochs=1, device="cpu", live_plot=False, progress=progress)
+    assert "disable" not in calls[0] and calls[1]["disable"] is True
+
+
+def test_fit_live_plot_has_title_and_labels(monkeypatch):
+    from d2lhelper import train as train_module
+
+    made = []
+
+    class Recording(train_module.LivePlot):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            made.append(self)
+
+    monkeypatch.setattr(train_module, "LivePlot", Recording)
+    train, val = _loaders()
+    model = nn.Linear(2, 2)
+    d2l.fit(model, train, val, loss_fn=nn.CrossEntropyLoss(), optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            epochs=2, device="cpu", progress=False, title="A linear classifier")
+    ax = made[0].fig.axes[0]
+    assert ax.get_title() == "A linear classifier" and ax.get_ylabel() == "loss / accuracy"
+    assert [line.get_label() for line in ax.lines] == ["train loss", "val loss", "train accuracy", "val accuracy"]

@@ -105,7 +105,7 @@ def load_digits(
         resize: resized once, at load time, to this size (default 28, the size
             of Fashion-MNIST images); ``None`` keeps 8x8.
         val_fraction: share of each class held out for validation.
-        seed: fixes the split.
+        seed: fixes the split (the shuffling follows :func:`~d2lhelper.seed_everything`).
     """
     from sklearn.datasets import load_digits as sk_digits
     from sklearn.model_selection import train_test_split
@@ -122,9 +122,8 @@ def load_digits(
     train_idx, val_idx = train_test_split(torch.arange(len(y)).numpy(), test_size=val_fraction,
                                           stratify=y.numpy(), random_state=seed)
     train_idx, val_idx = torch.as_tensor(train_idx), torch.as_tensor(val_idx)
-    g = torch.Generator().manual_seed(seed)
-    return ImageData(
-        train=TensorLoader(X[train_idx], y[train_idx], batch_size=batch_size, shuffle=True, generator=g),
+    return ImageData(  # shuffling draws from the global generator, so seed_everything governs it
+        train=TensorLoader(X[train_idx], y[train_idx], batch_size=batch_size, shuffle=True),
         val=TensorLoader(X[val_idx], y[val_idx], batch_size=batch_size),
         classes=DIGITS_LABELS,
         name="digits",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any
 
 import torch
@@ -140,6 +141,7 @@ def train_language_model(
     eval_every: int = 1,
     live_plot: bool = True,
     progress: bool = True,
+    title: str | None = None,
 ) -> LMHistory:
     """Train a language model with truncated backpropagation through time.
 
@@ -175,8 +177,8 @@ def train_language_model(
     model.to(device)
     history = LMHistory(metric_name="", hardware=hardware_summary(device))
     legend = ["train perplexity"] + (["validation perplexity"] if val_iter is not None else [])
-    live = LivePlot(xlabel="epoch", ylabel="perplexity", legend=legend, xlim=(0, epochs),
-                    title=f"Training {type(model).__name__}") if live_plot else None
+    live = LivePlot(xlabel="epoch", ylabel="perplexity (no unit)", legend=legend, xlim=(0, epochs),
+                    title=title or f"Training {type(model).__name__}") if live_plot else None
     sequential = getattr(train_iter, "sequential", False)
     for epoch in range(1, epochs + 1):
         model.train()
@@ -245,6 +247,9 @@ def generate(prefix: str, num_preds: int, model: nn.Module, vocab: Vocab, *, tok
     unknown = vocab.unknown(tokens)
     if unknown:
         raise ValueError(f"prefix has tokens that are not in the vocabulary: {unknown}")
+    if getattr(getattr(model, "rnn", None), "bidirectional", False):
+        warnings.warn("this model is bidirectional: it was trained seeing the next token, which generation "
+                      "cannot provide, so its samples are poor", stacklevel=2)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()

@@ -75,6 +75,14 @@ def test_generate_validates(kwargs, match):
         generate(args.pop("prefix"), args.pop("num_preds"), model, vocab, **args)
 
 
+def test_generate_warns_for_bidirectional_models():
+    vocab = Vocab(tokenize(TEXT, "char"))
+    model = RNNLM(nn.GRU(len(vocab), 8, batch_first=True, bidirectional=True), len(vocab))
+    with pytest.warns(UserWarning, match="bidirectional"):
+        out = generate("the", 4, model, vocab, generator=torch.Generator().manual_seed(0))
+    assert len(out) == 7
+
+
 def test_rnnlm_and_trainer_validate():
     with pytest.raises(ValueError, match="batch_first=True"):
         RNNLM(nn.GRU(5, 4), 5)

@@ -5,6 +5,7 @@ gives a one-line description that notebooks print next to timings.
 """
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import random
@@ -82,5 +83,10 @@ def hardware_summary(device: torch.device | str | None = None) -> str:
         return f"GPU: {name}, torch {torch.__version__}"
     if device.type == "mps":
         return f"GPU: Apple MPS ({platform.machine()}), torch {torch.__version__}"
-    cpu = platform.processor() or platform.machine()
-    return f"CPU: {cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    return f"CPU: {_cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_name() -> str:
+    # platform.processor() runs `uname -p` in a subprocess on Linux: ask once.
+    return platform.processor() or platform.machine()

@@ -1,3 +1,4 @@
+import statistics
 import time
 
 import pytest
@@ -93,9 +94,7 @@ def test_fit_matches_a_hand_written_loop_exactly():
 def test_fit_is_not_slower_than_a_hand_written_loop():
     """fit's bookkeeping (device-side sums, history) must cost < 10% of a bare loop.
 
-    On the book's usual model size (an MLP on 28x28 images, batch 256). The
-    minimum of several interleaved runs is compared: it is what the code costs
-    when nothing else on the machine interferes.
+    On the book's usual model size (an MLP on 28x28 images, batch 256).
     """
     X, y = torch.randn(12_800, 1, 28, 28), torch.randint(0, 10, (12_800,))
     batches = list(zip(X.split(256), y.split(256)))  # in memory: time the loops, not a DataLoader
@@ -106,19 +105,26 @@ def test_fit_is_not_slower_than_a_hand_written_loop():
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
         return model, torch.optim.SGD(model.parameters(), lr=0.1)
 
-    hand, helper = [], []
-    for _ in range(7):
+    def run(kind):
         model, opt = mlp()
         t0 = time.perf_counter()
-        _hand_loop(model, batches, loss_fn, opt, epochs=1)
-        hand.append(time.perf_counter() - t0)
-        model, opt = mlp()
-        t0 = time.perf_counter()
-        d2l.fit(model, batches, loss_fn=loss_fn, optimizer=opt, epochs=1, device="cpu", live_plot=False,
-                progress=True)
-        helper.append(time.perf_counter() - t0)
-    ratio = min(helper) / min(hand)
-    assert ratio < 1.10, f"fit took {ratio:.2f}x the hand-written loop ({helper} vs {hand})"
+        if kind == "hand":
+            _hand_loop(model, batches, loss_fn, opt, epochs=1)
+        else:
+            d2l.fit(model, batches, loss_fn=loss_fn, optimizer=opt, epochs=1, device="cpu", live_plot=False,
+                    progress=True)
+        return time.perf_counter() - t0
+
+    # Each fit run is paired with a hand-loop run right next to it (alternating which
+    # goes first), so both see the same load from other processes; the median of
+    # the per-pair ratios then ignores the pairs a load spike hit unevenly.
+    ratios = []
+    for i in range(9):
+        order = ("hand", "fit") if i % 2 == 0 else ("fit", "hand")
+        times = {kind: run(kind) for kind in order}
+        ratios.append(times["fit"] / times["hand"])
+    ratio = statistics.median(ratios)
+    assert ratio < 1.10, f"fit took {ratio:.2f}x the hand-written loop (per-pair ratios {ratios})"
 
 
 def test_evaluate_restores_mode_and_averages():

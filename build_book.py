@@ -215,8 +215,8 @@ def check_notebook(nb_path: Path) -> list[str]:
 # --------------------------------------------------------------------- HTML book
 def _vendor_mathjax() -> Path | None:
     """MathJax 3 from the npm registry, unpacked once under _build/vendor."""
-    target = BUILD / "vendor" / f"mathjax-{MATHJAX_VERSION}"
-    if (target / "es5" / "tex-chtml.js").exists():
+    target = BUILD / "vendor" / f"mathjax-{MATHJAX_VERSION}-with-extensions"
+    if (target / "es5" / "input" / "tex" / "extensions").is_dir():
         return target
     if shutil.which("npm") is None:
         print("build_book: npm not found; math will load MathJax from its CDN (needs a network)")
@@ -228,7 +228,10 @@ def _vendor_mathjax() -> Path | None:
         staging = Path(tmp) / "unpacked"
         with tarfile.open(tgz) as tar:
             members = [m for m in tar.getmembers()
-                       if m.isfile() and m.name.startswith(("package/es5/tex-chtml.js", "package/es5/output/chtml/fonts/woff-v2/", "package/LICENSE"))]
+                       if m.isfile() and m.name.startswith((
+                           "package/es5/tex-chtml.js", "package/es5/output/chtml/fonts/woff-v2/",
+                           "package/es5/input/tex/extensions/",  # autoloaded, e.g. \boldsymbol
+                           "package/LICENSE"))]
             tar.extractall(staging, members=members)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(target, ignore_errors=True)

@@ -1,6 +1,8 @@
-"""Looking at a classifier's mistakes: predictions, confusion matrix, worst errors."""
+"""Measuring predictions: a classifier's mistakes (confusion matrix, worst errors) and BLEU for translations."""
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -12,7 +14,7 @@ from torch import nn
 from ._checks import check_positive_int
 from .plotting import show_heatmaps, show_images
 
-__all__ = ["Predictions", "predict", "confusion_matrix", "plot_confusion_matrix", "show_misclassified"]
+__all__ = ["Predictions", "bleu", "predict", "confusion_matrix", "plot_confusion_matrix", "show_misclassified"]
 
 
 @dataclass
@@ -98,3 +100,53 @@ def show_misclassified(preds: Predictions, classes: Sequence[str], n: int = 12, 
     titles = [f"{classes[preds.pred[i]]} ({preds.prob[i]:.2f})\ntrue: {classes[preds.y[i]]}" for i in worst]
     rows = -(-len(worst) // num_cols)
     return show_images(preds.X[worst], rows, min(num_cols, len(worst)), titles=titles, scale=1.6)
+
+
+def _ngrams(tokens: Sequence[str], n: int) -> Counter:
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def bleu(candidates: Sequence[Sequence[str]], references: Sequence[Sequence[str]], max_n: int = 4) -> float:
+    r"""Corpus BLEU (Papineni et al., 2002) with one reference per candidate.
+
+    .. math:: \mathrm{BLEU} = \mathrm{BP} \cdot \exp\Bigl(\frac{1}{N}\sum_{n=1}^{N} \log p_n\Bigr),
+              \quad \mathrm{BP} = \min\bigl(1, e^{1 - r/c}\bigr)
+
+    where :math:`p_n` is the share of the candidates' n-grams that also occur in
+    their reference (each counted at most as often as it occurs there), summed
+    over the whole corpus, and :math:`c`, :math:`r` are the total candidate and
+    reference lengths. 1 means every candidate equals its reference; it is 0 if
+    some :math:`p_n` is 0, which is why BLEU is a corpus score, not a sentence score.
+
+    Args:
+        candidates: the predicted token lists.
+        references: the reference token lists, one per candidate.
+        max_n: the longest n-gram counted (N above, > 0).
+
+    Returns:
+        BLEU in [0, 1].
+    """
+    check_positive_int("max_n", max_n)
+    if isinstance(candidates, str) or isinstance(references, str):
+        raise TypeError("candidates and references must be sequences of token lists, got a str")
+    if len(candidates) != len(references):
+        raise ValueError(f"candidates and references must have the same length, got {len(candidates)} "
+                         f"and {len(references)}")
+    if len(candidates) == 0:
+        raise ValueError("candidates must hold at least one translation, got none")
+    for name, seqs in (("candidates", candidates), ("references", references)):
+        if isinstance(seqs[0], str):
+            raise TypeError(f"{name} must hold token lists (e.g. sentence.split()), got a str {seqs[0]!r}")
+    matches, totals = [0] * max_n, [0] * max_n
+    c = sum(len(cand) for cand in candidates)
+    r = sum(len(ref) for ref in references)
+    for cand, ref in zip(candidates, references):
+        for n in range(1, max_n + 1):
+            cand_ngrams, ref_ngrams = _ngrams(cand, n), _ngrams(ref, n)
+            matches[n - 1] += sum(min(k, ref_ngrams[g]) for g, k in cand_ngrams.items())
+            totals[n - 1] += max(len(cand) - n + 1, 0)
+    if c == 0 or min(matches) == 0:
+        return 0.0
+    log_p = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
+    brevity = min(0.0, 1.0 - r / c)
+    return math.exp(brevity + log_p)

@@ -180,7 +180,10 @@ def test_registry_matches_manifest() -> None:
     with open(SHARED_DATA / "MANIFEST.tsv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     entries = registry()
-    assert len(rows) == len(entries) > 0
+    # Every offline file is registered; the only extra entry is the one file that
+    # cannot be had offline (d2l's English-French pairs, chapter 5).
+    assert len(rows) > 0
+    assert set(entries) - {row["path"].rsplit("/", 1)[-1] for row in rows} == {"fra-eng.zip"}
     for row in rows:
         name = row["path"].rsplit("/", 1)[-1]
         entry = entries[name]
@@ -306,6 +309,26 @@ def test_good_download(server: _Server, cache: Path, capsys: pytest.CaptureFixtu
     assert fetch("good.bin") == path
     assert server.hits["/good.bin"] == 1  # the second call was a cache hit
     assert capsys.readouterr().out == ""
+
+
+def test_sha1_entries_are_verified_with_sha1(server: _Server, cache: Path) -> None:
+    good = server.set("/good1.bin", "good")
+    entry = register("good1.bin", "test/good1.bin", "sha1:" + hashlib.sha1(BODY).hexdigest(), good, "test data")
+    assert (entry.hash_name, entry.hash_hex) == ("sha1", hashlib.sha1(BODY).hexdigest())
+    assert fetch("good1.bin").read_bytes() == BODY
+    wrong = server.set("/wrong1.bin", "wrong")
+    register("wrong1.bin", "test/wrong1.bin", "sha1:" + hashlib.sha1(BODY).hexdigest(), wrong, "test data")
+    with pytest.raises(DatasetError, match="SHA-1 mismatch"):
+        fetch("wrong1.bin")
+    assert not (cache / "test" / "wrong1.bin").exists()
+    with pytest.raises(ValueError, match="or 'sha1:' and 40"):
+        register("bad1.bin", "test/bad1.bin", "sha1:abc", good)
+
+
+def test_fra_eng_is_registered_with_d2ls_checksum() -> None:
+    entry = registry()["fra-eng.zip"]
+    assert entry.hash_name == "sha1" and entry.hash_hex == "94646ad1522d915e7b0f9296181140edcf86a4f5"
+    assert entry.url == "http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip"
 
 
 @pytest.mark.parametrize(

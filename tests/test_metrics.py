@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -48,3 +50,29 @@ def test_predict_and_show_misclassified():
     perfect = d2l.predict(_Fixed(), TensorLoader(X, preds.pred, batch_size=4))
     with pytest.raises(ValueError, match="no misclassified examples"):
         d2l.show_misclassified(perfect, ["off", "on"])
+
+
+def test_bleu_by_hand() -> None:
+    ref = "the cat sat on the mat".split()
+    assert d2l.bleu([ref], [ref]) == 1.0
+    cand = "the cat sat on a mat".split()
+    # p1 = 5/6, p2 = 3/5, p3 = 2/4, p4 = 1/3; equal lengths, so no brevity penalty
+    assert math.isclose(d2l.bleu([cand], [ref]), (5 / 6 * 3 / 5 * 2 / 4 * 1 / 3) ** (1 / 4))
+    assert d2l.bleu([cand], [ref[::-1]]) == 0.0  # no 4-gram in common
+    short = "the cat sat on".split()  # all n-grams match, but 4 < 6 tokens: penalty exp(1 - 6/4)
+    assert math.isclose(d2l.bleu([short], [ref]), math.exp(1 - 6 / 4))
+    assert d2l.bleu([["the", "the", "the"]], [["the", "cat", "x"]], max_n=1) == pytest.approx(1 / 3)  # clipped counts
+    # corpus BLEU sums counts over sentences before dividing
+    c2, r2 = "a b c d".split(), "a b c d".split()
+    assert d2l.bleu([cand, c2], [ref, r2]) > 0.0
+
+
+def test_bleu_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="same length, got 1 and 2"):
+        d2l.bleu([["a"]], [["a"], ["b"]])
+    with pytest.raises(ValueError, match="at least one translation"):
+        d2l.bleu([], [])
+    with pytest.raises(TypeError, match="must hold token lists"):
+        d2l.bleu(["a b"], ["a b"])
+    with pytest.raises(ValueError, match="max_n must be a positive int"):
+        d2l.bleu([["a"]], [["a"]], max_n=0)

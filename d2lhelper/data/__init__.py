@@ -9,6 +9,7 @@ See :func:`fetch` for the cache, mirror and offline environment variables.
 from ._fetch import DatasetError, cache_dir, extract, fetch
 from ._registry import DataFile, UnknownDatasetError, register, registry
 from .loaders import TensorLoader
+from .translation import TranslationData, load_translation
 from .vision import DIGITS_LABELS, FASHION_MNIST_LABELS, ImageData, load_digits, load_fashion_mnist
 
 __all__ = [
@@ -18,12 +19,14 @@ __all__ = [
     "DatasetError",
     "ImageData",
     "TensorLoader",
+    "TranslationData",
     "UnknownDatasetError",
     "cache_dir",
     "extract",
     "fetch",
     "load_digits",
     "load_fashion_mnist",
+    "load_translation",
     "register",
     "registry",
 ]

@@ -103,13 +103,18 @@ def _timeout() -> float:
 # ---------------------------------------------------------------- hashing and verifying
 
 
-def _sha256(path: Path) -> str:
-    """Hex SHA-256 of the file at ``path``."""
-    digest = hashlib.sha256()
+def _digest(path: Path, entry: DataFile) -> str:
+    """Hex digest of the file at ``path`` with ``entry``'s algorithm (SHA-256 or SHA-1)."""
+    digest = hashlib.new(entry.hash_name)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _label(entry: DataFile) -> str:
+    """The checksum's name for messages: ``"SHA-256"`` or ``"SHA-1"``."""
+    return "SHA-1" if entry.hash_name == "sha1" else "SHA-256"
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -124,9 +129,9 @@ def _looks_like_html(head: bytes) -> bool:
 class _Sink:
     """A write-only file wrapper that hashes the bytes and keeps the first few."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], hash_name: str = "sha256") -> None:
         self._raw = raw
-        self.digest = hashlib.sha256()
+        self.digest = hashlib.new(hash_name)
         self.head = b""
         self.size = 0
 
@@ -160,7 +165,7 @@ class _VerifyingDownloader:
         if check_only:  # pragma: no cover - pooch.retrieve never asks
             raise NotImplementedError("check_only is not supported")
         with open(output_file, "wb") as raw:
-            sink = _Sink(raw)
+            sink = _Sink(raw, self._entry.hash_name)
             self._inner(url, sink, pooch_obj)
         is_html_file = self._entry.path.lower().endswith((".html", ".htm"))
         if not is_html_file and _looks_like_html(sink.head):
@@ -170,9 +175,9 @@ class _VerifyingDownloader:
                 "the page was not kept"
             )
         got = sink.digest.hexdigest()
-        if got != self._entry.sha256:
+        if got != self._entry.hash_hex:
             raise _BadBody(
-                f"SHA-256 mismatch: expected {self._entry.sha256}, got {got} ({sink.size} bytes); "
+                f"{_label(self._entry)} mismatch: expected {self._entry.hash_hex}, got {got} ({sink.size} bytes); "
                 "the file was not kept"
             )
 
@@ -205,7 +210,7 @@ def _retrieve(entry: DataFile, target: Path, url: str, inner: _Inner) -> None:
     with _quiet_pooch():
         pooch.retrieve(
             url,
-            known_hash=f"sha256:{entry.sha256}",
+            known_hash=f"{entry.hash_name}:{entry.hash_hex}",
             fname=target.name,
             path=target.parent,
             downloader=_VerifyingDownloader(inner, entry),
@@ -306,7 +311,7 @@ def fetch(name: str) -> Path:
     entry = lookup(name)
     cache = cache_dir().absolute()
     target = cache.joinpath(*entry.path.split("/"))
-    if target.is_file() and _sha256(target) == entry.sha256:
+    if target.is_file() and _digest(target, entry) == entry.hash_hex:
         return target
     timeout = _timeout()
     try:
@@ -330,11 +335,11 @@ def fetch(name: str) -> Path:
 def _fetch_locked(entry: DataFile, cache: Path, target: Path, timeout: float) -> Path:
     """The body of :func:`fetch`, run while holding the file's lock."""
     if target.is_file():
-        got = _sha256(target)
-        if got == entry.sha256:
+        got = _digest(target, entry)
+        if got == entry.hash_hex:
             return target  # another process fetched it while we waited
         warnings.warn(
-            f"d2lhelper: the cached {target} is corrupt (SHA-256 {got}, expected {entry.sha256}); "
+            f"d2lhelper: the cached {target} is corrupt ({_label(entry)} {got}, expected {entry.hash_hex}); "
             "deleting it and fetching it again",
             stacklevel=3,
         )
@@ -355,7 +360,7 @@ def _fetch_locked(entry: DataFile, cache: Path, target: Path, timeout: float) ->
                     raise DatasetError(
                         f"cannot fetch {entry.name}: {mirror_note}. {_ENV_OFFLINE} forbids trying "
                         f"{entry.url}. Replace the mirror copy with the right file "
-                        f"(SHA-256 {entry.sha256}), or unset {_ENV_OFFLINE}."
+                        f"({_label(entry)} {entry.hash_hex}), or unset {_ENV_OFFLINE}."
                     ) from exc
                 warnings.warn(f"d2lhelper: {mirror_note}; downloading {entry.name} instead", stacklevel=3)
             else:

@@ -18,6 +18,8 @@ __all__ = ["DataFile", "UnknownDatasetError", "register", "registry", "lookup"]
 _REGISTRY_FILE = Path(__file__).with_name("registry.tsv")
 _COLUMNS = ("name", "path", "sha256", "urls", "license")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
+# Files whose publisher gives only a SHA-1 (d2l's fra-eng.zip) are registered as "sha1:<40 hex>".
+_SHA1_RE = re.compile(r"sha1:[0-9a-f]{40}")
 
 _lock = threading.Lock()
 _entries: dict[str, DataFile] | None = None  # loaded lazily by _all()
@@ -32,7 +34,8 @@ class DataFile:
             file's basename, e.g. ``"timemachine.txt"``).
         path: Relative POSIX path of the file under the cache folder and under
             a ``D2LHELPER_MIRROR`` folder, e.g. ``"text/timemachine.txt"``.
-        sha256: Lower-case hex SHA-256 every copy of the file must match.
+        sha256: Lower-case hex SHA-256 every copy of the file must match, or
+            ``"sha1:<40 hex>"`` for a file whose publisher gives only a SHA-1.
         urls: Download URLs, tried in order; the canonical URL comes first.
         license: License or source note.
     """
@@ -42,6 +45,16 @@ class DataFile:
     sha256: str
     urls: tuple[str, ...]
     license: str
+
+    @property
+    def hash_name(self) -> str:
+        """The checksum's algorithm for :mod:`hashlib`: ``"sha256"`` or ``"sha1"``."""
+        return "sha1" if self.sha256.startswith("sha1:") else "sha256"
+
+    @property
+    def hash_hex(self) -> str:
+        """The expected hex digest, without any ``"sha1:"`` prefix."""
+        return self.sha256.split(":", 1)[-1]
 
     @property
     def url(self) -> str:
@@ -67,7 +80,8 @@ def _validate(name: object, path: object, sha256: object, urls: object, license:
         name: The entry's name; a non-empty str without ``/`` or whitespace
             at either end.
         path: Relative POSIX path without ``..`` components.
-        sha256: 64 hex characters (upper case is accepted and lowered).
+        sha256: 64 hex characters (upper case is accepted and lowered), or
+            ``"sha1:"`` and 40 hex characters.
         urls: One http(s) URL, a space-separated str of them, or an iterable.
         license: License or source note (may be empty).
 
@@ -94,8 +108,10 @@ def _validate(name: object, path: object, sha256: object, urls: object, license:
             f"path of {name!r} must be a normalized relative POSIX path without '..' or '.' "
             f"components (e.g. 'text/timemachine.txt'), got {path!r}"
         )
-    if not isinstance(sha256, str) or not _SHA256_RE.fullmatch(sha256.lower()):
-        raise ValueError(f"sha256 of {name!r} must be 64 hexadecimal characters, got {sha256!r}")
+    if not isinstance(sha256, str) or not (_SHA256_RE.fullmatch(sha256.lower()) or _SHA1_RE.fullmatch(sha256.lower())):
+        raise ValueError(
+            f"sha256 of {name!r} must be 64 hexadecimal characters (or 'sha1:' and 40 of them), got {sha256!r}"
+        )
     if isinstance(urls, str):
         url_tuple = tuple(urls.split())
     elif isinstance(urls, Iterable):
@@ -190,7 +206,8 @@ def register(
         name: Unique name to fetch the file by, e.g. ``"fra-eng.zip"``.
         path: Relative POSIX path under the cache folder and the mirror, e.g.
             ``"text/fra-eng.zip"``.
-        sha256: The file's SHA-256 as 64 hex characters.
+        sha256: The file's SHA-256 as 64 hex characters (or ``"sha1:<40 hex>"``
+            when only a SHA-1 is published).
         urls: Download URLs tried in order, canonical first: one http(s) URL,
             a space-separated str, or an iterable of str.
         license: License or source note.

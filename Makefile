@@ -9,7 +9,7 @@ PYTEST := $(PY) -m pytest
 # Two workers; a notebook's cells stay together on one worker.
 XDIST  := -n 2 --dist loadfile
 
-.PHONY: book test unit notebooks browser lab sync check clean test-min
+.PHONY: book test unit notebooks browser lab sync check clean test-min bench
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "d2lhelper needs Python >= 3.10, found " + sys.version.split()[0])'
@@ -31,9 +31,21 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
+## bench: the benchmarks against d2l, hand-written PyTorch and PyG (bench/README.md; ~15 min on 2 cores)
+bench: $(STAMP)
+	$(PY) bench/run.py
+
 ## sync: pair every .ipynb with its MyST .md, regenerate headers, strip outputs
 sync: $(STAMP)
 	$(PY) build_book.py sync
+
+## test-min: the unit tests on the lowest versions requirements.txt allows, in .venv-min
+test-min:
+	test -d .venv-min || $(PYTHON) -m venv .venv-min
+	.venv-min/bin/python -m pip install --disable-pip-version-check -q packaging
+	.venv-min/bin/python tests/lower_bounds.py > .venv-min/constraints.txt
+	.venv-min/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt -c .venv-min/constraints.txt -e .
+	.venv-min/bin/python -m pytest -n 2 tests -m "not browser"
 
 clean:
 	rm -rf _build

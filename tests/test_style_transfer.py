@@ -1,0 +1,207 @@
+"""Tests of d2lhelper.style_transfer: images, Gram matrices, the feature extractor, losses, the loop."""
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from d2lhelper import style_transfer as st
+
+
+@pytest.fixture(scope="module")
+def net():
+    return st.vgg19_features(pretrained=False, seed=0)
+
+
+@pytest.fixture
+def tiny_net():
+    """A random VGG-19 cut after conv3_1 with few channels would not match the names; use the real one cut."""
+    return st.vgg19_features(pretrained=False, seed=1)[:12]
+
+
+def test_gram_matches_hand_computation_and_is_symmetric():
+    torch.manual_seed(0)
+    Y = torch.randn(4, 5, 6)
+    G = st.gram_matrix(Y)
+    expected = torch.zeros(4, 4)
+    for i in range(4):
+        for j in range(4):
+            expected[i, j] = (Y[i] * Y[j]).sum() / (4 * 5 * 6)
+    assert G.shape == (4, 4)
+    torch.testing.assert_close(G, expected)
+    torch.testing.assert_close(G, G.T)
+    assert torch.linalg.eigvalsh(G).min() > -1e-6  # positive semi-definite
+    batch = st.gram_matrix(torch.stack([Y, 2 * Y]))
+    torch.testing.assert_close(batch[1], 4 * G)
+
+
+def test_gram_rejects_bad_shape():
+    with pytest.raises(ValueError, match=r"\(C, H, W\) or \(N, C, H, W\), got \(3, 4\)"):
+        st.gram_matrix(torch.zeros(3, 4))
+
+
+def test_layer_names_and_indices():
+    assert len(st.VGG19_LAYERS) == 16
+    assert st.VGG19_LAYERS["conv1_1"] == 0
+    assert st.VGG19_LAYERS["conv2_1"] == 5
+    assert st.VGG19_LAYERS["conv3_1"] == 10
+    assert st.VGG19_LAYERS["conv4_1"] == 19
+    assert st.VGG19_LAYERS["conv4_2"] == 21
+    assert st.VGG19_LAYERS["conv5_1"] == 28
+    assert st.VGG19_LAYERS["conv5_4"] == 34
+
+
+def test_vgg19_features_matches_torchvision_layout(net):
+    import torchvision
+
+    reference = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])
+    assert len(net) == len(reference) == 37
+    for ours, theirs in zip(net, reference):
+        assert type(ours) is type(theirs)
+        if isinstance(ours, nn.Conv2d):
+            assert ours.weight.shape == theirs.weight.shape
+    assert net.weights == "random" and not net.training
+    assert all(not p.requires_grad for p in net.parameters())
+
+
+def test_vgg19_features_random_is_seeded_and_prints_notice(capsys):
+    a = st.vgg19_features(pretrained=False, seed=3)
+    out = capsys.readouterr().out
+    assert "NOTICE" in out and "RANDOM" in out
+    b = st.vgg19_features(pretrained=False, seed=3)
+    torch.testing.assert_close(a[0].weight, b[0].weight)
+    with pytest.raises(ValueError, match="pretrained must be True, False or 'auto', got 'yes'"):
+        st.vgg19_features(pretrained="yes")
+
+
+def test_vgg19_features_offline_auto_falls_back(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("D2LHELPER_OFFLINE", "1")
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    net = st.vgg19_features("auto")
+    assert net.weights == "random"
+    assert "D2LHELPER_OFFLINE" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match="pretrained=True"):
+        st.vgg19_features(True)
+
+
+def test_extractor_returns_named_relu_outputs_and_cuts(tiny_net):
+    ext = st.FeatureExtractor(tiny_net, ["conv2_1", "conv1_1"])
+    assert len(ext.net) == st.VGG19_LAYERS["conv2_1"] + 2  # cut after conv2_1's ReLU
+    x = torch.randn(1, 3, 8, 10)
+    feats = ext(x)
+    assert list(feats) == ["conv2_1", "conv1_1"]
+    assert feats["conv1_1"].shape == (1, 64, 8, 10)
+    assert feats["conv2_1"].shape == (1, 128, 4, 5)
+    torch.testing.assert_close(feats["conv1_1"], torch.relu(tiny_net[0](x)))
+    assert (feats["conv2_1"] >= 0).all()
+
+
+def test_extractor_errors(tiny_net, net):
+    with pytest.raises(ValueError, match=r"unknown layer name\(s\) \['conv6_1'\]; valid names are \['conv1_1'"):
+        st.FeatureExtractor(net, ["conv1_1", "conv6_1"])
+    with pytest.raises(ValueError, match="need"):
+        st.FeatureExtractor(tiny_net, ["conv5_1"])
+    ext = st.FeatureExtractor(net, ["conv5_1"])
+    with pytest.raises(ValueError, match="too small for layer conv5_1: it needs at least 32x32 px"):
+        ext(torch.randn(1, 3, 24, 64))
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 3, H, W\)"):
+        ext(torch.randn(3, 32, 32))
+
+
+def test_pre_and_postprocess_round_trip():
+    torch.manual_seed(0)
+    pixels = torch.rand(3, 6, 7)
+    x = st.preprocess(pixels)
+    assert x.shape == (1, 3, 6, 7)
+    torch.testing.assert_close(x[0, 1], (pixels[1] - 0.456) / 0.224)
+    back = st.postprocess(x)
+    assert back.shape == (6, 7, 3)
+    torch.testing.assert_close(back, pixels.permute(1, 2, 0))
+    assert st.postprocess(x * 10).max() <= 1 and st.postprocess(x * 10).min() >= 0  # clamped
+    img = Image.fromarray((pixels.permute(1, 2, 0) * 255).round().byte().numpy())
+    torch.testing.assert_close(st.preprocess(img), x, atol=0.01, rtol=0)
+    pil = st.postprocess(x, as_pil=True)
+    assert pil.size == (7, 6) and pil.mode == "RGB"
+    with pytest.raises(ValueError, match=r"shape \(3, H, W\) or \(1, 3, H, W\), got \(2, 3, 4, 4\)"):
+        st.preprocess(torch.rand(2, 3, 4, 4))
+
+
+def test_load_image_by_path_and_resize(tmp_path):
+    path = tmp_path / "mine.png"
+    Image.new("RGB", (40, 20), (255, 0, 0)).save(path)
+    img = st.load_image(path, 10)  # shorter side -> 10, aspect ratio kept
+    assert img.size == (20, 10)
+    assert st.load_image(str(path), (5, 6)).size == (6, 5)
+    assert st.preprocess(img).shape == (1, 3, 10, 20)
+
+
+def test_load_image_errors(tmp_path):
+    missing = tmp_path / "nope.jpg"
+    with pytest.raises(FileNotFoundError, match="nope.jpg"):
+        st.load_image(missing)
+    with pytest.raises(TypeError, match="path_or_name"):
+        st.load_image(3)
+    path = tmp_path / "a.png"
+    Image.new("RGB", (4, 4)).save(path)
+    with pytest.raises(ValueError, match="size must be a positive int, got 0"):
+        st.load_image(path, 0)
+
+
+def test_losses():
+    torch.manual_seed(0)
+    Y = torch.randn(1, 8, 5, 5)
+    assert st.content_loss(Y, Y) == 0
+    assert st.content_loss(torch.zeros_like(Y), Y).item() == pytest.approx(1.0)  # scale-free
+    assert st.content_loss(torch.zeros_like(Y), 100 * Y).item() == pytest.approx(1.0)
+    assert st.content_loss(torch.zeros_like(Y), Y, scale_free=False).item() == pytest.approx(Y.square().mean().item())
+    grams = {"a": st.gram_matrix(Y[0])}
+    assert st.style_loss({"a": Y}, grams) == 0
+    assert st.style_loss({"a": torch.zeros_like(Y)}, grams, [0.5]).item() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="one weight per style layer"):
+        st.style_loss({"a": Y}, grams, [1, 2])
+    flat = torch.ones(1, 3, 4, 4)
+    assert st.total_variation(flat) == 0
+    stripes = torch.zeros(1, 1, 4, 4)
+    stripes[..., ::2] = 1  # vertical stripes: every horizontal neighbour differs by 1
+    assert st.total_variation(stripes).item() == pytest.approx(1.0)
+
+
+def test_tiny_transfer_decreases_losses(net):
+    torch.manual_seed(0)
+    content = st.preprocess(torch.rand(3, 32, 40))
+    style = st.preprocess(torch.rand(3, 32, 32) ** 3)
+    seen = []
+    result = st.transfer(net, content, style, steps=8, show_every=4, display=False, tv_weight=0.05, lr=0.2,
+                         callback=lambda n, x, h: seen.append(n))
+    h = result.history
+    assert all(len(v) == 8 for v in h.values())
+    assert h["style"][-1] < 0.5 * h["style"][0], h["style"]
+    assert h["total"][-1] < h["total"][0]
+    assert seen == [4, 8] and [n for n, _ in result.snapshots] == [4, 8]
+    assert result.image.shape == content.shape
+    assert 0 <= result.pixels.min() and result.pixels.max() <= 1
+    assert (result.pixels - st.postprocess(content)).abs().mean() > 0.01
+
+
+def test_transfer_lbfgs_and_two_styles(net):
+    torch.manual_seed(0)
+    content = st.preprocess(torch.rand(3, 32, 32))
+    styles = [st.preprocess(torch.rand(3, 32, 32) ** 3), st.preprocess(torch.rand(3, 32, 32) ** 0.3)]
+    result = st.transfer(net, content, styles, style_mix=[1, 1], steps=6, optimizer="lbfgs", display=False)
+    assert len(result.history["total"]) >= 6
+    assert result.history["total"][-1] < result.history["total"][0]
+
+
+def test_transfer_bad_arguments(net):
+    content = st.preprocess(torch.rand(3, 32, 32))
+    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'lbfgs', got 'sgd'"):
+        st.transfer(net, content, content, optimizer="sgd")
+    with pytest.raises(ValueError, match="style_mix must hold 2"):
+        st.transfer(net, content, [content, content], style_mix=[1])
+    with pytest.raises(ValueError, match="init must be 'content', 'noise' or a tensor"):
+        st.transfer(net, content, content, steps=1, init="zeros", display=False)
+    with pytest.raises(ValueError, match="too small"):
+        st.transfer(net, st.preprocess(torch.rand(3, 16, 16)), content, steps=1, display=False)
+    with pytest.raises(ValueError, match="unknown layer"):
+        st.transfer(net, content, content, steps=1, style_layers=["pool1"], display=False)
+    with pytest.raises(ValueError, match="steps must be a positive int, got 0"):
+        st.transfer(net, content, content, steps=0)

@@ -46,6 +46,7 @@ from .text import Vocab, load_time_machine, read_time_machine, tokenize
 from .metrics import Predictions, bleu, confusion_matrix, plot_confusion_matrix, predict, show_misclassified
 from .shapes import conv_output_size, shape_table
 from .device import get_device, hardware_summary, seed_everything
+from .graphs import NodeHistory, draw_graph, normalized_adjacency, train_node_classifier
 from .plotting import LivePlot, plot, show_heatmaps, show_images
 from .timing import Accumulator, Timer
 from .train import History, accuracy, evaluate, fit
@@ -65,6 +66,7 @@ __all__ = [
     "LMHistory",
     "LivePlot",
     "MultiHeadAttention",
+    "NodeHistory",
     "PositionWiseFFN",
     "PositionalEncoding",
     "Predictions",
@@ -88,6 +90,7 @@ __all__ = [
     "content_loss",
     "conv_output_size",
     "data",
+    "draw_graph",
     "evaluate",
     "fit",
     "generate",
@@ -99,6 +102,7 @@ __all__ = [
     "load_time_machine",
     "masked_cross_entropy",
     "masked_softmax",
+    "normalized_adjacency",
     "perplexity",
     "plot",
     "plot_confusion_matrix",
@@ -118,6 +122,7 @@ __all__ = [
     "tokenize",
     "total_variation",
     "train_language_model",
+    "train_node_classifier",
     "train_seq2seq",
     "transfer",
     "translate",

@@ -9,6 +9,7 @@ See :func:`fetch` for the cache, mirror and offline environment variables.
 from ._fetch import DatasetError, cache_dir, extract, fetch
 from ._registry import DataFile, UnknownDatasetError, register, registry
 from .loaders import TensorLoader
+from .planetoid import PLANETOID_NAMES, load_planetoid
 from .translation import TranslationData, load_translation
 from .vision import DIGITS_LABELS, FASHION_MNIST_LABELS, ImageData, load_digits, load_fashion_mnist
 
@@ -18,6 +19,7 @@ __all__ = [
     "DataFile",
     "DatasetError",
     "ImageData",
+    "PLANETOID_NAMES",
     "TensorLoader",
     "TranslationData",
     "UnknownDatasetError",
@@ -26,6 +28,7 @@ __all__ = [
     "fetch",
     "load_digits",
     "load_fashion_mnist",
+    "load_planetoid",
     "load_translation",
     "register",
     "registry",

@@ -35,3 +35,12 @@ def check_not_empty(name: str, value: Any) -> Any:
     if n == 0:
         raise ValueError(f"{name} must not be empty, got an empty {type(value).__name__}")
     return value
+
+
+def check_module(name: str, value: Any) -> Any:
+    """Return ``value`` if it is a ``torch.nn.Module``, else raise naming ``name``."""
+    from torch import nn
+
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__} {value!r:.60}")
+    return value

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import check_non_negative_int, check_positive_int
+from ._checks import check_module, check_non_negative_int, check_positive_int
 from .device import get_device, hardware_summary
 from .plotting import LivePlot
 from .train import History
@@ -91,6 +91,7 @@ def _loss_sum(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, state: State) 
 @torch.no_grad()
 def perplexity(model: nn.Module, data_iter: SeqDataLoader, device: torch.device | str | None = None) -> float:
     """Perplexity of ``model`` on every batch of ``data_iter`` (eval mode, state carried if sequential)."""
+    check_module("model", model)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_positive_int
+from ._checks import check_module, check_positive_int
 from .plotting import show_heatmaps, show_images
 
 __all__ = ["Predictions", "bleu", "predict", "confusion_matrix", "plot_confusion_matrix", "show_misclassified"]
@@ -41,6 +41,7 @@ class Predictions:
 @torch.no_grad()
 def predict(model: nn.Module, data_iter: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> Predictions:
     """Classify every example of ``data_iter`` (batches ``X (b, ...)``, ``y (b,)``) in eval mode."""
+    check_module("model", model)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()

@@ -75,6 +75,10 @@ class EncoderDecoder(nn.Module):
 
     def __init__(self, encoder: Encoder, decoder: Decoder) -> None:
         super().__init__()
+        if not isinstance(encoder, Encoder):
+            raise TypeError(f"encoder must be a d2lhelper Encoder (e.g. Seq2SeqEncoder), got {type(encoder).__name__}")
+        if not isinstance(decoder, Decoder):
+            raise TypeError(f"decoder must be a d2lhelper Decoder (e.g. Seq2SeqDecoder), got {type(decoder).__name__}")
         self.encoder = encoder
         self.decoder = decoder
 

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import check_positive_int
+from ._checks import check_module, check_positive_int
 from .device import get_device, hardware_summary
 from .plotting import LivePlot
 
@@ -87,6 +87,7 @@ def evaluate(
         ``{"loss": ..., "metric": ..., "examples": ...}`` with the keys that apply.
         The model's train/eval mode is restored afterwards.
     """
+    check_module("model", model)
     _check_loader("data_iter", data_iter)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training

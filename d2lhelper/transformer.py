@@ -31,6 +31,8 @@ class PositionWiseFFN(nn.Module):
 
     def __init__(self, num_hiddens: int, ffn_num_hiddens: int) -> None:
         super().__init__()
+        check_positive_int("num_hiddens", num_hiddens)
+        check_positive_int("ffn_num_hiddens", ffn_num_hiddens)
         self.net = nn.Sequential(nn.Linear(num_hiddens, ffn_num_hiddens), nn.ReLU(),
                                  nn.Linear(ffn_num_hiddens, num_hiddens))
 
@@ -43,10 +45,13 @@ class AddNorm(nn.Module):
 
     def __init__(self, num_hiddens: int, dropout: float = 0.0) -> None:
         super().__init__()
+        check_positive_int("num_hiddens", num_hiddens)
         self.dropout = nn.Dropout(dropout)
         self.ln = nn.LayerNorm(num_hiddens)
 
     def forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        if X.shape != Y.shape:
+            raise ValueError(f"X and Y must have the same shape to be added, got {tuple(X.shape)} and {tuple(Y.shape)}")
         return self.ln(X + self.dropout(Y))
 
 

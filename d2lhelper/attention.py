@@ -10,15 +10,16 @@ import math
 import torch
 from torch import nn
 
-from ._checks import check_positive_int
+from ._checks import check_non_negative_int, check_positive_int
 
 __all__ = ["AdditiveAttention", "DotProductAttention", "MultiHeadAttention", "PositionalEncoding", "masked_softmax"]
 
 
 def _check_valid_lens(valid_lens: torch.Tensor, batch: int, queries: int, keys: int) -> torch.Tensor:
     """Validates ``valid_lens`` and returns it broadcast to shape ``(B, Q)``."""
-    if not isinstance(valid_lens, torch.Tensor):
-        raise TypeError(f"valid_lens must be a torch.Tensor or None, got {type(valid_lens).__name__}")
+    if not isinstance(valid_lens, torch.Tensor) or valid_lens.dtype == torch.bool:
+        got = f"a bool tensor" if isinstance(valid_lens, torch.Tensor) else type(valid_lens).__name__
+        raise TypeError(f"valid_lens must be a tensor of key counts (int or float) or None, got {got}")
     if valid_lens.shape == (batch,):
         valid_lens = valid_lens[:, None].expand(batch, queries)
     elif valid_lens.shape != (batch, queries):
@@ -254,6 +255,7 @@ class PositionalEncoding(nn.Module):
         self.register_buffer("P", P, persistent=False)
 
     def forward(self, X: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        check_non_negative_int("offset", offset)
         if X.ndim != 3 or X.shape[-1] != self.P.shape[-1]:
             raise ValueError(f"X must have shape (batch, steps, {self.P.shape[-1]}), got {tuple(X.shape)}")
         if offset + X.shape[1] > self.P.shape[1]:

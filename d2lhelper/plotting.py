@@ -155,6 +155,7 @@ def show_heatmaps(
     annot: bool = False,
     cmap: str = "Reds",
     figsize: tuple[float, float] = (3.0, 3.0),
+    suptitle: str | None = None,
 ) -> np.ndarray:
     """Draw a grid of heatmaps, e.g. attention weights or a confusion matrix.
 
@@ -163,6 +164,7 @@ def show_heatmaps(
             size ``m x n``. A single ``(m, n)`` matrix is also accepted.
         titles: one title per column of the grid.
         annot: write each value in its cell (for small matrices).
+        suptitle: a title over the whole grid.
 
     Returns:
         The ``(rows, cols)`` array of axes. One colour bar is shared by all.
@@ -188,8 +190,12 @@ def show_heatmaps(
                 ax.set_xlabel(xlabel)
             if j == 0:
                 ax.set_ylabel(ylabel)
+            else:  # shared y axis: inner panels' tick marks would read like minus signs before the numbers
+                ax.tick_params(axis="y", left=False)
             if titles is not None and i == 0:
                 ax.set_title(titles[j])
+    if suptitle is not None:
+        fig.suptitle(suptitle)
     fig.tight_layout()
     return axes
 

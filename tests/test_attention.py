@@ -39,6 +39,11 @@ def test_masked_softmax_rejects_bad_valid_lens(lens: torch.Tensor, match: str) -
         d2l.masked_softmax(torch.zeros(2, 3, 5), lens)
 
 
+def test_masked_softmax_rejects_bool_lengths() -> None:
+    with pytest.raises(TypeError, match="valid_lens must be a tensor of key counts"):
+        d2l.masked_softmax(torch.zeros(1, 3, 5), torch.tensor([True]))
+
+
 def test_masked_softmax_rejects_bad_scores() -> None:
     with pytest.raises(ValueError, match=r"X must be a tensor of shape \(batch, queries, keys\), got \(3, 5\)"):
         d2l.masked_softmax(torch.zeros(3, 5), None)
@@ -113,6 +118,8 @@ def test_positional_encoding() -> None:
     X = torch.zeros(2, 10, 6)
     assert torch.equal(pe(X, offset=3), pe.P[:, 3:13].expand(2, -1, -1))
     assert d2l.PositionalEncoding(5).P.shape == (1, 1000, 5)  # odd sizes work too
+    with pytest.raises(ValueError, match="offset must be an int >= 0, got -1"):
+        pe(X, offset=-1)
     with pytest.raises(ValueError, match="exceed max_len=50"):
         pe(torch.zeros(1, 51, 6))
     with pytest.raises(ValueError, match=r"X must have shape \(batch, steps, 6\)"):

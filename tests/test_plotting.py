@@ -51,6 +51,11 @@ def test_show_heatmaps_grid():
     assert axes.shape == (2, 3)
     assert axes[1, 0].get_ylabel() == "queries" and axes[1, 2].get_xlabel() == "keys"
     assert axes[0, 2].get_title() == "c"
+    # only the first column draws y tick marks (inner ones looked like minus signs before annotations)
+    assert axes[0, 0].yaxis.get_major_ticks()[0].tick1line.get_visible()
+    assert not axes[0, 1].yaxis.get_major_ticks()[0].tick1line.get_visible()
+    titled = d2l.show_heatmaps(torch.rand(2, 2), xlabel="k", ylabel="q", suptitle="weights")
+    assert titled[0, 0].figure._suptitle.get_text() == "weights"
     single = d2l.show_heatmaps(np.eye(3), xlabel="pred", ylabel="true", annot=True)
     assert single.shape == (1, 1)
 

@@ -17,6 +17,12 @@ def check_positive_int(name: str, value: Any) -> int:
     return value
 
 
+def check_positive_ints(**values: Any) -> None:
+    """:func:`check_positive_int` for each keyword argument, e.g. ``check_positive_ints(vocab_size=v, num_hiddens=h)``."""
+    for name, value in values.items():
+        check_positive_int(name, value)
+
+
 def check_non_negative_int(name: str, value: Any) -> int:
     """Return ``value`` if it is an ``int`` >= 0, else raise naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int):

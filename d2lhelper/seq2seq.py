@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import check_non_negative_int, check_positive_int
+from ._checks import check_positive_int, check_positive_ints
 from .attention import AdditiveAttention
 from .device import get_device, hardware_summary
 from .plotting import LivePlot
@@ -98,9 +98,8 @@ class Seq2SeqEncoder(Encoder):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int = 1,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        for name, v in (("vocab_size", vocab_size), ("embed_size", embed_size), ("num_hiddens", num_hiddens),
-                        ("num_layers", num_layers)):
-            check_positive_int(name, v)
+        check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
+                            num_layers=num_layers)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=dropout, batch_first=True)
 
@@ -117,9 +116,8 @@ class Seq2SeqDecoder(Decoder):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int = 1,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        for name, v in (("vocab_size", vocab_size), ("embed_size", embed_size), ("num_hiddens", num_hiddens),
-                        ("num_layers", num_layers)):
-            check_positive_int(name, v)
+        check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
+                            num_layers=num_layers)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout, batch_first=True)
         self.dense = nn.Linear(num_hiddens, vocab_size)
@@ -155,9 +153,8 @@ class Seq2SeqAttentionDecoder(Decoder):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int = 1,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        for name, v in (("vocab_size", vocab_size), ("embed_size", embed_size), ("num_hiddens", num_hiddens),
-                        ("num_layers", num_layers)):
-            check_positive_int(name, v)
+        check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
+                            num_layers=num_layers)
         self.attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout, batch_first=True)

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._checks import check_positive_int
+from ._checks import check_positive_int, check_positive_ints
 from .attention import MultiHeadAttention, PositionalEncoding
 from .seq2seq import Decoder, Encoder
 
@@ -70,6 +70,17 @@ class TransformerEncoderBlock(nn.Module):
         return self.addnorm2(Y, self.ffn(Y))
 
 
+def _build_stack(module: nn.Module, block: type[nn.Module], vocab_size: int, num_hiddens: int, ffn_num_hiddens: int,
+                 num_heads: int, num_blks: int, dropout: float, max_len: int) -> None:
+    """The encoder's and decoder's shared parts: embedding, positional encoding and ``num_blks`` blocks."""
+    check_positive_ints(vocab_size=vocab_size, num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens,
+                        num_heads=num_heads, num_blks=num_blks)
+    module.num_hiddens = num_hiddens
+    module.embedding = nn.Embedding(vocab_size, num_hiddens)
+    module.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
+    module.blks = nn.ModuleList(block(num_hiddens, ffn_num_hiddens, num_heads, dropout) for _ in range(num_blks))
+
+
 class TransformerEncoder(Encoder):
     """Embedding scaled by ``sqrt(H)``, positional encoding, ``num_blks`` encoder blocks.
 
@@ -80,14 +91,8 @@ class TransformerEncoder(Encoder):
     def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int, num_blks: int,
                  dropout: float = 0.0, max_len: int = 1000) -> None:
         super().__init__()
-        for name, v in (("vocab_size", vocab_size), ("num_hiddens", num_hiddens),
-                        ("ffn_num_hiddens", ffn_num_hiddens), ("num_heads", num_heads), ("num_blks", num_blks)):
-            check_positive_int(name, v)
-        self.num_hiddens = num_hiddens
-        self.embedding = nn.Embedding(vocab_size, num_hiddens)
-        self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
-        self.blks = nn.ModuleList(TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout)
-                                  for _ in range(num_blks))
+        _build_stack(self, TransformerEncoderBlock, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks,
+                     dropout, max_len)
 
     @property
     def attention_weights(self) -> list[torch.Tensor | None]:
@@ -143,14 +148,8 @@ class TransformerDecoder(Decoder):
     def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int, num_blks: int,
                  dropout: float = 0.0, max_len: int = 1000) -> None:
         super().__init__()
-        for name, v in (("vocab_size", vocab_size), ("num_hiddens", num_hiddens),
-                        ("ffn_num_hiddens", ffn_num_hiddens), ("num_heads", num_heads), ("num_blks", num_blks)):
-            check_positive_int(name, v)
-        self.num_hiddens = num_hiddens
-        self.embedding = nn.Embedding(vocab_size, num_hiddens)
-        self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
-        self.blks = nn.ModuleList(TransformerDecoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout)
-                                  for _ in range(num_blks))
+        _build_stack(self, TransformerDecoderBlock, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks,
+                     dropout, max_len)
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
     def init_state(self, enc_outputs: torch.Tensor, enc_valid_lens: torch.Tensor | None) -> list[Any]:

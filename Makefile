@@ -31,7 +31,7 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
-## bench: the benchmarks against d2l, hand-written PyTorch and PyG (bench/README.md; ~15 min on 2 cores)
+## bench: the benchmarks against d2l, hand-written PyTorch and PyG (see bench/README.md); not part of test
 bench: $(STAMP)
 	$(PY) bench/run.py
 

@@ -45,6 +45,13 @@ __all__ = [
 ]
 
 
+def _between_layers(dropout: float, num_layers: int) -> float:
+    """``nn.GRU`` applies dropout between layers only, and warns when there is one layer."""
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    return dropout if num_layers > 1 else 0.0
+
+
 class Encoder(nn.Module):
     """Base class: maps source tokens ``(B, T)`` and their lengths ``(B,)`` to encoder outputs."""
 
@@ -90,6 +97,12 @@ class EncoderDecoder(nn.Module):
 class Seq2SeqEncoder(Encoder):
     """Embedding then a multi-layer GRU.
 
+    The GRU reads the padding after ``<eos>`` too (``valid_lens`` is accepted
+    for the protocol but not used): the final state is the state after the last
+    ``<pad>``, and the model learns that padding carries nothing. The attention
+    decoder masks the padding instead. ``dropout`` acts between GRU layers, so
+    only when ``num_layers > 1``.
+
     Shapes:
         ``X (B, T)`` -> ``outputs (B, T, H)`` (the last layer's state at every
         step) and ``state (L, B, H)`` (every layer's state at the last step).
@@ -101,7 +114,8 @@ class Seq2SeqEncoder(Encoder):
         check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
                             num_layers=num_layers)
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=dropout, batch_first=True)
+        self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=_between_layers(dropout, num_layers),
+                          batch_first=True)
 
     def forward(self, X: torch.Tensor, valid_lens: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         return self.rnn(self.embedding(X))
@@ -119,7 +133,8 @@ class Seq2SeqDecoder(Decoder):
         check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
                             num_layers=num_layers)
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout, batch_first=True)
+        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=_between_layers(dropout, num_layers),
+                          batch_first=True)
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
     def init_state(self, enc_outputs: tuple[torch.Tensor, torch.Tensor],
@@ -157,7 +172,8 @@ class Seq2SeqAttentionDecoder(Decoder):
                             num_layers=num_layers)
         self.attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout, batch_first=True)
+        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=_between_layers(dropout, num_layers),
+                          batch_first=True)
         self.dense = nn.Linear(num_hiddens, vocab_size)
         self.attention_weights: torch.Tensor | None = None
 

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import d2lhelper as d2l
+from d2lhelper.device import synchronize
 
 HIDDEN, LR, WEIGHT_DECAY, DROPOUT, EPOCHS = 16, 0.01, 5e-4, 0.5, 200
 
@@ -74,11 +75,6 @@ class ScratchGCN(nn.Module):
         return torch.sparse.mm(A_hat, self.lin2(h)) + self.bias2                # (n, classes)
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def run_reference(data: Any, *, epochs: int, device: torch.device, seed: int) -> dict[str, float]:
     """PyG's example loop: train step, then train/val/test accuracy; test at the best validation accuracy."""
     d2l.seed_everything(seed)
@@ -105,7 +101,7 @@ def run_reference(data: Any, *, epochs: int, device: torch.device, seed: int) ->
                                                                           data.test_mask)]
         if accs[1] > best_val:
             best_val, test_acc = accs[1], accs[2]
-    _sync(device)
+    synchronize(device)
     wall = time.perf_counter() - t0
     return {"seconds_per_epoch": wall / epochs, "wall_s": wall, "test_accuracy": test_acc}
 
@@ -118,6 +114,6 @@ def run_book(data: Any, model_cls: type[nn.Module], *, epochs: int, device: torc
     t0 = time.perf_counter()
     history = d2l.train_node_classifier(model, data, epochs=epochs, lr=LR, weight_decay=WEIGHT_DECAY,
                                         device=device, live_plot=False)
-    _sync(device)
+    synchronize(device)
     wall = time.perf_counter() - t0
     return {"seconds_per_epoch": wall / epochs, "wall_s": wall, "test_accuracy": history.accuracy["test"]}

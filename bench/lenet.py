@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 import d2lhelper as d2l
+from d2lhelper.device import synchronize
 
 BATCH_SIZE, LR, EPOCHS = 256, 0.9, 10
 D2L_WORKERS = 4  # d2l.get_dataloader_workers() in d2l 0.17.6
@@ -72,11 +73,6 @@ def test_accuracy(net: nn.Module, data: ImageTensors, device: torch.device) -> f
     return d2l.evaluate(net, loader, device=device)["metric"]
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _result(net: nn.Module, data: ImageTensors, epochs: int, wall: float, device: torch.device,
             **extra: float) -> dict[str, float]:
     return {"examples_per_s": epochs * len(data.y_train) / wall, "wall_s": wall,
@@ -103,7 +99,7 @@ def run_d2l(d2l_module: Any, data: ImageTensors, *, epochs: int, device: torch.d
         net = _new_net(seed)
         t0 = time.perf_counter()
         d2l_module.train_ch6(net, train_iter, test_iter, epochs, LR, device)
-    _sync(device)
+    synchronize(device)
     wall = time.perf_counter() - t0
     match = re.search(r"([\d.]+) examples/sec", printed.getvalue())
     in_loop = float(match.group(1)) if match else float("nan")
@@ -120,7 +116,7 @@ def run_fit(data: ImageTensors, *, epochs: int, device: torch.device, seed: int)
     history = d2l.fit(net, train_iter, test_iter, loss_fn=nn.CrossEntropyLoss(),
                       optimizer=torch.optim.SGD(net.parameters(), lr=LR), epochs=epochs, device=device,
                       live_plot=False, progress=False)
-    _sync(device)
+    synchronize(device)
     wall = time.perf_counter() - t0
     in_loop = sum(r["examples_per_s"] for r in history.rows) / len(history.rows)
     return _result(net, data, epochs, wall, device, in_loop_examples_per_s=in_loop)

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 import d2lhelper as d2l
+from d2lhelper.device import synchronize
 
 BATCH_SIZE, NUM_STEPS, NUM_HIDDENS, LR, MAX_TOKENS = 32, 35, 256, 1.0, 10_000
 EPOCHS = 100  # d2l's book trains 500; both sides train the same number here
@@ -62,11 +63,6 @@ class _Counting:
             yield X, Y
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def run_d2l(d2l_module: Any, *, epochs: int, device: torch.device, seed: int) -> dict[str, float]:
     """d2l's ``train_ch8`` on ``RNNModel(nn.RNN(V, 256))`` and its own data iterator.
 
@@ -93,7 +89,7 @@ def run_d2l(d2l_module: Any, *, epochs: int, device: torch.device, seed: int) ->
             # Accumulator warns that it converts a tensor requiring grad to a float.
             warnings.simplefilter("ignore", UserWarning)
             d2l_module.train_ch8(net, counting, vocab, LR, epochs, device)
-        _sync(device)
+        synchronize(device)
         wall = time.perf_counter() - t0
     finally:
         d2l_module.train_epoch_ch8 = original
@@ -110,7 +106,7 @@ def run_d2lhelper(corpus: Corpus, *, epochs: int, device: torch.device, seed: in
     t0 = time.perf_counter()
     history = d2l.train_language_model(model, train_iter, epochs=epochs, lr=LR, grad_clip=1.0, device=device,
                                        live_plot=False, progress=False)
-    _sync(device)
+    synchronize(device)
     wall = time.perf_counter() - t0
     tokens = epochs * len(train_iter) * BATCH_SIZE * NUM_STEPS  # sequential batches are all full
     return {"tokens_per_s": tokens / wall, "wall_s": wall, "perplexity": history.final["train_ppl"],

@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._checks import check_module
+
 __all__ = ["save_checkpoint", "load_checkpoint"]
 
 
@@ -41,8 +43,7 @@ def save_checkpoint(
     Returns:
         The path written.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module("model", model)
     if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
     path = Path(path)

@@ -15,7 +15,7 @@ import torch
 
 from ._checks import check_non_negative_int
 
-__all__ = ["get_device", "seed_everything", "hardware_summary"]
+__all__ = ["get_device", "seed_everything", "hardware_summary", "synchronize"]
 
 
 def get_device(prefer: str | None = None) -> torch.device:
@@ -84,6 +84,12 @@ def hardware_summary(device: torch.device | str | None = None) -> str:
     if device.type == "mps":
         return f"GPU: Apple MPS ({platform.machine()}), torch {torch.__version__}"
     return f"CPU: {_cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the work queued on ``device`` (CUDA runs asynchronously), so a timer reads true time."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 @functools.lru_cache(maxsize=1)

@@ -24,10 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_positive_int
+from ._checks import check_module, check_positive_int
 from .device import get_device, hardware_summary
 from .plotting import LivePlot
-from .train import History
+from .train import History, accuracy
 
 __all__ = ["NodeHistory", "draw_graph", "normalized_adjacency", "train_node_classifier"]
 
@@ -260,8 +260,7 @@ def train_node_classifier(
         A :class:`NodeHistory`; ``history.accuracy`` gives the per-split accuracy
         of the selected epoch, ``history.seconds_per_epoch`` the mean epoch time.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module("model", model)
     check_positive_int("epochs", epochs)
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
@@ -273,6 +272,7 @@ def train_node_classifier(
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history = NodeHistory(hardware=hardware_summary(device))
     history.best = {"epoch": 0, "val": -1.0, "val_loss": math.inf}
+    sizes = {s: int(d[f"{s}_mask"].sum()) for s in SPLITS}  # nodes per split, counted once
     best_state = None
     curves = [f"{s} accuracy" for s in SPLITS]
     live = LivePlot(xlabel="epoch", ylabel="accuracy", legend=curves, xlim=(0, epochs), ylim=(0, 1),
@@ -293,7 +293,7 @@ def train_node_classifier(
             row["val_loss"] = F.cross_entropy(logits[d["val_mask"]], d["y"][d["val_mask"]]).item()
             for s in SPLITS:
                 m = d[f"{s}_mask"]
-                row[f"{s}_metric"] = (pred[m] == d["y"][m]).float().mean().item()
+                row[f"{s}_metric"] = accuracy(pred[m], d["y"][m]).item() / sizes[s]
         row["seconds"] = time.perf_counter() - t0
         history.rows.append(row)
         better = (row["val_metric"], -row["val_loss"]) > (history.best["val"], -history.best["val_loss"])

@@ -20,12 +20,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from ._checks import check_module, check_non_negative_int, check_positive_int
-from .device import get_device, hardware_summary
+from .device import get_device, hardware_summary, synchronize
 from .plotting import LivePlot
-from .train import History
+from .train import History, _progress
 from .sequence import SeqDataLoader
 from .text import Vocab
 
@@ -186,8 +185,7 @@ def train_language_model(
         t0 = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
         n, state = 0, None
-        for X, Y in tqdm(train_iter, desc=f"epoch {epoch}/{epochs}", leave=False,
-                         **({} if progress else {"disable": True})):
+        for X, Y in _progress(train_iter, f"epoch {epoch}/{epochs}", progress):
             X, Y = X.to(device), Y.to(device)
             if state is None or not sequential or len(X) != _batch_of(state):
                 state = model.begin_state(len(X), device)
@@ -201,8 +199,7 @@ def train_language_model(
             optimizer.step()
             loss_sum += loss.detach()
             n += Y.numel()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        synchronize(device)
         train_seconds = time.perf_counter() - t0
         row = {"epoch": epoch, "train_ppl": math.exp(loss_sum.item() / n), "tokens_per_s": n / train_seconds}
         if val_iter is not None and (epoch % eval_every == 0 or epoch == epochs):

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._checks import check_non_negative_int, check_positive_int
+from ._checks import check_module, check_non_negative_int, check_positive_int
 
 __all__ = ["conv_output_size", "shape_table"]
 
@@ -58,8 +58,7 @@ def shape_table(model: nn.Module, input_shape: Sequence[int], *, depth: int = 1)
         A DataFrame with one row per layer: ``layer`` (its name in the model),
         ``type``, ``output shape`` and ``parameters``, plus a final ``total`` row.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module("model", model)
     if not input_shape or any(not isinstance(d, int) or d <= 0 for d in input_shape):
         raise ValueError(f"input_shape must be a sequence of positive ints like (1, 3, 32, 32), got {input_shape!r}")
     check_positive_int("depth", depth)

@@ -19,7 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ._checks import check_module, check_positive_int
-from .device import get_device, hardware_summary
+from .device import get_device, hardware_summary, synchronize
 from .plotting import LivePlot
 
 __all__ = ["accuracy", "evaluate", "fit", "History"]
@@ -40,6 +40,14 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if y_hat.shape != y.shape:
         raise ValueError(f"y_hat must have shape (batch, classes) or {tuple(y.shape)}, got {tuple(y_hat.shape)}")
     return (y_hat == y).sum()
+
+
+def _progress(iterable: Iterable[Any], desc: str, progress: bool) -> Iterable[Any]:
+    """A ``tqdm`` bar over one epoch's batches.
+
+    Passing ``disable`` only to switch bars off keeps ``TQDM_DISABLE=1`` in charge otherwise.
+    """
+    return tqdm(iterable, desc=desc, leave=False, **({} if progress else {"disable": True}))
 
 
 def _to(x: Any, device: torch.device) -> Any:
@@ -204,8 +212,7 @@ def fit(
     Returns:
         The :class:`History` of the run.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module("model", model)
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     check_positive_int("epochs", epochs)
@@ -229,8 +236,7 @@ def fit(
         loss_sum = torch.zeros((), device=device)
         metric_sum = torch.zeros((), device=device)
         n = 0
-        # Passing disable only to switch bars off keeps TQDM_DISABLE=1 in charge otherwise.
-        batches = tqdm(train_iter, desc=f"epoch {epoch}/{epochs}", leave=False, **({} if progress else {"disable": True}))
+        batches = _progress(train_iter, f"epoch {epoch}/{epochs}", progress)
         for X, y in batches:
             X, y = _to(X, device), _to(y, device)
             y_hat = _forward(model, X)
@@ -247,8 +253,7 @@ def fit(
             n += len(y)
         if scheduler is not None:
             scheduler.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        synchronize(device)
         train_seconds = time.perf_counter() - t0
         row: dict[str, float] = {"epoch": epoch, "train_loss": loss_sum.item() / n}
         if metric is not None:

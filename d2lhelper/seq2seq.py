@@ -21,14 +21,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from ._checks import check_positive_int, check_positive_ints
 from .attention import AdditiveAttention
-from .device import get_device, hardware_summary
+from .device import get_device, hardware_summary, synchronize
 from .plotting import LivePlot
 from .text import Vocab
-from .train import History
+from .train import History, _progress
 
 __all__ = [
     "Decoder",
@@ -45,11 +44,22 @@ __all__ = [
 ]
 
 
-def _between_layers(dropout: float, num_layers: int) -> float:
-    """``nn.GRU`` applies dropout between layers only, and warns when there is one layer."""
+def _embedding_gru(vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int, dropout: float,
+                   extra_inputs: int = 0) -> tuple[nn.Embedding, nn.GRU]:
+    """The embedding and the batch-first GRU every model here starts with, sizes checked.
+
+    The GRU reads ``embed_size + extra_inputs`` features per step. ``nn.GRU``
+    applies dropout between layers only (and warns when there is one layer), so
+    it gets ``dropout`` only when ``num_layers > 1``.
+    """
+    check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
+                        num_layers=num_layers)
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-    return dropout if num_layers > 1 else 0.0
+    embedding = nn.Embedding(vocab_size, embed_size)  # created first: the order of random initialisation
+    rnn = nn.GRU(embed_size + extra_inputs, num_hiddens, num_layers, dropout=dropout if num_layers > 1 else 0.0,
+                 batch_first=True)
+    return embedding, rnn
 
 
 class Encoder(nn.Module):
@@ -111,11 +121,7 @@ class Seq2SeqEncoder(Encoder):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int = 1,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
-                            num_layers=num_layers)
-        self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=_between_layers(dropout, num_layers),
-                          batch_first=True)
+        self.embedding, self.rnn = _embedding_gru(vocab_size, embed_size, num_hiddens, num_layers, dropout)
 
     def forward(self, X: torch.Tensor, valid_lens: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         return self.rnn(self.embedding(X))
@@ -130,11 +136,8 @@ class Seq2SeqDecoder(Decoder):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int = 1,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
-                            num_layers=num_layers)
-        self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=_between_layers(dropout, num_layers),
-                          batch_first=True)
+        self.embedding, self.rnn = _embedding_gru(vocab_size, embed_size, num_hiddens, num_layers, dropout,
+                                                  extra_inputs=num_hiddens)
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
     def init_state(self, enc_outputs: tuple[torch.Tensor, torch.Tensor],
@@ -168,12 +171,10 @@ class Seq2SeqAttentionDecoder(Decoder):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int = 1,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
-                            num_layers=num_layers)
+        check_positive_int("num_hiddens", num_hiddens)
         self.attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens, dropout)
-        self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=_between_layers(dropout, num_layers),
-                          batch_first=True)
+        self.embedding, self.rnn = _embedding_gru(vocab_size, embed_size, num_hiddens, num_layers, dropout,
+                                                  extra_inputs=num_hiddens)
         self.dense = nn.Linear(num_hiddens, vocab_size)
         self.attention_weights: torch.Tensor | None = None
 
@@ -220,9 +221,19 @@ def masked_cross_entropy(logits: torch.Tensor, Y: torch.Tensor, valid_lens: torc
     if valid_lens.numel() and (valid_lens.min() < 0 or valid_lens.max() > Y.shape[1]):
         raise ValueError(f"valid_lens must lie in [0, {Y.shape[1]}], got values in "
                          f"[{valid_lens.min().item()}, {valid_lens.max().item()}]")
+    total, tokens = _token_loss_sum(logits, Y, valid_lens)
+    return total / tokens.clamp(min=1)
+
+
+def _token_loss_sum(logits: torch.Tensor, Y: torch.Tensor, valid_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unchecked core of :func:`masked_cross_entropy`: the summed loss and the token count, both 0-d tensors.
+
+    The trainer calls this directly: its batches come checked from the loader, and
+    the value checks above would make the host wait for the device every batch.
+    """
     mask = torch.arange(Y.shape[1], device=Y.device)[None, :] < valid_lens[:, None]  # (B, T)
     per_token = F.cross_entropy(logits.transpose(1, 2), Y, reduction="none")  # (B, T)
-    return (per_token * mask).sum() / mask.sum().clamp(min=1)
+    return (per_token * mask).sum(), mask.sum()
 
 
 def _decoder_input(Y: torch.Tensor, bos: int) -> torch.Tensor:
@@ -245,15 +256,13 @@ class Seq2SeqHistory(History):
 def _eval_loss(model: EncoderDecoder, data_iter: Iterable, bos: int, device: torch.device) -> float:
     was_training = model.training
     model.eval()
-    total, tokens = 0.0, 0
+    total = tokens = torch.zeros((), device=device)
     for X, X_len, Y, Y_len in data_iter:
         X, X_len, Y, Y_len = (t.to(device) for t in (X, X_len, Y, Y_len))
-        logits = model(X, _decoder_input(Y, bos), X_len)
-        n = int(Y_len.sum())
-        total += masked_cross_entropy(logits, Y, Y_len).item() * n
-        tokens += n
+        loss_sum, n = _token_loss_sum(model(X, _decoder_input(Y, bos), X_len), Y, Y_len)
+        total, tokens = total + loss_sum, tokens + n
     model.train(was_training)
-    return total / max(tokens, 1)
+    return total.item() / max(tokens.item(), 1)
 
 
 def train_seq2seq(
@@ -307,23 +316,20 @@ def train_seq2seq(
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
-        tokens = 0
-        batches = tqdm(train_iter, desc=f"epoch {epoch}/{epochs}", leave=False, **({} if progress else {"disable": True}))
-        for X, X_len, Y, Y_len in batches:
+        token_count = torch.zeros((), dtype=torch.int64, device=device)
+        for X, X_len, Y, Y_len in _progress(train_iter, f"epoch {epoch}/{epochs}", progress):
             X, X_len, Y, Y_len = (t.to(device) for t in (X, X_len, Y, Y_len))
-            logits = model(X, _decoder_input(Y, bos), X_len)
-            loss = masked_cross_entropy(logits, Y, Y_len)
+            total, n = _token_loss_sum(model(X, _decoder_input(Y, bos), X_len), Y, Y_len)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (total / n.clamp(min=1)).backward()  # the loss per real token
             if grad_clip is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
-            n = int(Y_len.sum())
-            loss_sum += loss.detach() * n
-            tokens += n
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+            loss_sum += total.detach()  # sums stay on the device: no per-batch sync
+            token_count += n
+        synchronize(device)
         train_seconds = time.perf_counter() - t0
+        tokens = token_count.item()
         row: dict[str, float] = {"epoch": epoch, "train_loss": loss_sum.item() / tokens}
         if val_iter is not None:
             row["val_loss"] = _eval_loss(model, val_iter, bos, device)

@@ -209,7 +209,43 @@ def _in_notebook() -> bool:
     return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
-class LivePlot:
+class _LiveFigure:
+    """A figure shown once in Jupyter and then updated in place; subclasses draw it in ``_redraw``.
+
+    Executed notebooks (tests, the book build) set ``D2LHELPER_LIVE_PLOT=0``:
+    nbval keeps only a figure's first version, so only the final state is drawn.
+    """
+
+    def __init__(self, fig: plt.Figure, display: bool | None) -> None:
+        self.fig = fig
+        plt.close(fig)  # we display it ourselves; stop the inline backend showing it again
+        self._display = _in_notebook() if display is None else display
+        self._live = self._display and os.environ.get("D2LHELPER_LIVE_PLOT", "1") != "0"
+        self._handle: Any = None
+        self._last_draw = 0.0
+
+    def _redraw(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _show(self) -> None:
+        from IPython.display import display
+
+        self._redraw()
+        if self._handle is None:
+            self._handle = display(self.fig, display_id=True)
+        else:
+            self._handle.update(self.fig)
+        self._last_draw = time.perf_counter()
+
+    def _draw_final(self) -> None:
+        """Draw the final state: shown in Jupyter, only rendered elsewhere."""
+        if self._display:
+            self._show()
+        else:
+            self._redraw()
+
+
+class LivePlot(_LiveFigure):
     """Curves that redraw while a model trains, ending as one static figure.
 
     Inside Jupyter the figure is shown once and updated in place
@@ -244,16 +280,10 @@ class LivePlot:
             raise ValueError("legend must name at least one curve, got an empty sequence")
         self.legend = list(legend)
         self.series: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in self.legend}
-        self.fig, self.ax = plt.subplots(figsize=figsize)
-        plt.close(self.fig)  # we display it ourselves; stop the inline backend showing it again
+        fig, self.ax = plt.subplots(figsize=figsize)
+        super().__init__(fig, display)
         self._axes_kw = dict(xlabel=xlabel, ylabel=ylabel, title=title, xlim=xlim, ylim=ylim, yscale=yscale)
         self.min_interval = min_interval
-        self._display = _in_notebook() if display is None else display
-        # Executed notebooks (tests, the book build) set D2LHELPER_LIVE_PLOT=0:
-        # nbval keeps only a figure's first version, so draw the final state only.
-        self._live = self._display and os.environ.get("D2LHELPER_LIVE_PLOT", "1") != "0"
-        self._handle: Any = None
-        self._last_draw = 0.0
 
     def add(self, x: float, values: dict[str, float]) -> None:
         """Append a point to each named curve and redraw if enough time passed.
@@ -294,20 +324,7 @@ class LivePlot:
         ax.legend()
         self.fig.tight_layout()
 
-    def _show(self) -> None:
-        from IPython.display import display
-
-        self._redraw()
-        if self._handle is None:
-            self._handle = display(self.fig, display_id=True)
-        else:
-            self._handle.update(self.fig)
-        self._last_draw = time.perf_counter()
-
     def finish(self) -> plt.Figure:
         """Draw the final state and return the figure."""
-        if self._display:
-            self._show()
-        else:
-            self._redraw()
+        self._draw_final()
         return self.fig

@@ -32,7 +32,8 @@ from PIL import Image
 from torch import nn
 
 from ._checks import check_non_negative_int, check_positive_int
-from .plotting import _in_notebook
+from .data._fetch import _offline
+from .plotting import _LiveFigure
 
 __all__ = [
     "CONTENT_LAYERS",
@@ -81,9 +82,6 @@ VGG19_LAYERS: dict[str, int] = _layer_names()
 STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 STYLE_LAYER_WEIGHTS = (1.0, 0.8, 0.6, 0.4, 0.2)
 CONTENT_LAYERS = ("conv4_2",)
-
-_OFFLINE_ENV = "D2LHELPER_OFFLINE"
-
 
 # ----------------------------------------------------------------- images
 
@@ -139,6 +137,15 @@ def _mean_std(device: torch.device | None = None) -> tuple[torch.Tensor, torch.T
     return mean, std
 
 
+def _one_image_batch(name: str, x: torch.Tensor) -> torch.Tensor:
+    """``x`` of shape ``(3, H, W)`` or ``(1, 3, H, W)`` as ``(1, 3, H, W)``, else raise naming ``name``."""
+    if x.ndim == 3:
+        x = x.unsqueeze(0)
+    if x.ndim != 4 or x.shape[:2] != (1, 3):
+        raise ValueError(f"{name} must have shape (3, H, W) or (1, 3, H, W), got {tuple(x.shape)}")
+    return x
+
+
 def preprocess(img: Image.Image | torch.Tensor, size: int | tuple[int, int] | None = None) -> torch.Tensor:
     """Turn an image into the normalised batch VGG-19 expects.
 
@@ -156,18 +163,16 @@ def preprocess(img: Image.Image | torch.Tensor, size: int | tuple[int, int] | No
     if isinstance(img, Image.Image):
         if size is not None:
             img = _resize(img.convert("RGB"), size)
-        x = torch.frombuffer(bytearray(img.convert("RGB").tobytes()), dtype=torch.uint8)
-        x = x.view(img.size[1], img.size[0], 3).permute(2, 0, 1).float().div(255)
+        from torchvision.transforms.functional import pil_to_tensor  # here: keeps `import d2lhelper` light
+
+        x = pil_to_tensor(img.convert("RGB")).float().div(255)  # (3, H, W) in [0, 1]
     elif isinstance(img, torch.Tensor):
         if size is not None:
             raise ValueError("size can only be given with a PIL image; resize tensors before calling preprocess")
         x = img.detach().float()
     else:
         raise TypeError(f"img must be a PIL image or a tensor, got {type(img).__name__}")
-    if x.ndim == 3:
-        x = x.unsqueeze(0)
-    if x.ndim != 4 or x.shape[:2] != (1, 3):
-        raise ValueError(f"img must have shape (3, H, W) or (1, 3, H, W), got {tuple(x.shape)}")
+    x = _one_image_batch("img", x)
     mean, std = _mean_std(x.device)
     return ((x - mean) / std).contiguous()
 
@@ -185,10 +190,7 @@ def postprocess(x: torch.Tensor, as_pil: bool = False) -> torch.Tensor | Image.I
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a tensor, got {type(x).__name__}")
-    if x.ndim == 3:
-        x = x.unsqueeze(0)
-    if x.ndim != 4 or x.shape[:2] != (1, 3):
-        raise ValueError(f"x must have shape (1, 3, H, W) or (3, H, W), got {tuple(x.shape)}")
+    x = _one_image_batch("x", x)
     mean, std = _mean_std(x.device)
     p = (x.detach() * std + mean).clamp(0, 1)[0].permute(1, 2, 0).cpu()  # (H, W, 3)
     if as_pil:
@@ -249,8 +251,8 @@ def _imagenet_state_dict(timeout_s: float) -> tuple[dict[str, torch.Tensor] | No
     url = VGG19_Weights.IMAGENET1K_V1.url
     cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
     if not cached.is_file():
-        if os.environ.get(_OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}:
-            return None, f"they are not in the torch hub cache ({cached}) and {_OFFLINE_ENV} forbids downloading"
+        if _offline():
+            return None, f"they are not in the torch hub cache ({cached}) and D2LHELPER_OFFLINE forbids downloading"
         old = socket.getdefaulttimeout()
         socket.setdefaulttimeout(timeout_s)
         try:
@@ -463,20 +465,18 @@ class TransferResult:
         return postprocess(self.image)
 
 
-class _TransferDisplay:
-    """The current image and the loss curves, redrawn in place in Jupyter."""
+class _TransferDisplay(_LiveFigure):
+    """The current image and the loss curves, redrawn in place in Jupyter (see :class:`LivePlot`)."""
 
     def __init__(self, display: bool | None, title: str) -> None:
-        self.fig, (self.ax_img, self.ax_loss) = plt.subplots(1, 2, figsize=(8.5, 3.2),
-                                                             gridspec_kw={"width_ratios": [1.2, 1]})
-        plt.close(self.fig)  # we display it ourselves
+        fig, (self.ax_img, self.ax_loss) = plt.subplots(1, 2, figsize=(8.5, 3.2),
+                                                        gridspec_kw={"width_ratios": [1.2, 1]})
+        super().__init__(fig, display)
         self.title = title
-        self._display = _in_notebook() if display is None else display
-        # As LivePlot: executed notebooks (D2LHELPER_LIVE_PLOT=0) keep the final state only.
-        self._live = self._display and os.environ.get("D2LHELPER_LIVE_PLOT", "1") != "0"
-        self._handle: Any = None
+        self._state: tuple[int, torch.Tensor, dict[str, list[float]]] | None = None
 
-    def _redraw(self, step: int, pixels: torch.Tensor, history: dict[str, list[float]]) -> None:
+    def _redraw(self) -> None:
+        step, pixels, history = self._state
         self.ax_img.cla()
         self.ax_img.imshow(pixels.numpy())
         self.ax_img.set_title(f"{self.title}: evaluation {step}")
@@ -495,23 +495,13 @@ class _TransferDisplay:
         self.fig.tight_layout()
 
     def update(self, step: int, pixels: torch.Tensor, history: dict[str, list[float]]) -> None:
+        self._state = (step, pixels, history)
         if self._live:
-            self._show(step, pixels, history)
-
-    def _show(self, step: int, pixels: torch.Tensor, history: dict[str, list[float]]) -> None:
-        from IPython.display import display
-
-        self._redraw(step, pixels, history)
-        if self._handle is None:
-            self._handle = display(self.fig, display_id=True)
-        else:
-            self._handle.update(self.fig)
+            self._show()
 
     def finish(self, step: int, pixels: torch.Tensor, history: dict[str, list[float]]) -> None:
-        if self._display:
-            self._show(step, pixels, history)
-        else:
-            self._redraw(step, pixels, history)
+        self._state = (step, pixels, history)
+        self._draw_final()
 
 
 def transfer(
@@ -609,7 +599,7 @@ def transfer(
         raise ValueError(f"init must be 'content', 'noise' or a tensor, got {init!r}")
     mean, std = _mean_std(device)
     low, high = (0 - mean) / std, (1 - mean) / std  # the valid pixel range [0, 1], normalised
-    X = torch.max(torch.min(X, high), low).contiguous().requires_grad_(True)
+    X = X.clamp(low, high).contiguous().requires_grad_(True)
 
     history: dict[str, list[float]] = {"content": [], "style": [], "tv": [], "total": []}
     snapshots: list[tuple[int, torch.Tensor]] = []
@@ -650,7 +640,7 @@ def transfer(
             opt.param_groups[0].update(max_iter=min(every, remaining), max_eval=remaining)
         opt.step(closure)
         with torch.no_grad():
-            X.copy_(torch.max(torch.min(X, high), low))
+            X.clamp_(low, high)
         if len(history["total"]) >= next_snapshot or len(history["total"]) >= steps:
             snapshot()
             next_snapshot += every

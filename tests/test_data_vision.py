@@ -50,12 +50,87 @@ def test_digits_loader():
     assert data.labels(torch.tensor([3, 0])) == ["3", "0"]
 
 
-def test_fashion_mnist_falls_back_offline_with_a_notice(monkeypatch, tmp_path, capsys):
+def test_fashion_mnist_falls_back_offline_to_real_28x28_mnist_with_a_notice(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("D2LHELPER_OFFLINE", "1")
     monkeypatch.setenv("D2LHELPER_DATA", str(tmp_path))
+    monkeypatch.delenv("D2LHELPER_MIRROR", raising=False)
     data = d2l.data.load_fashion_mnist(32, resize=32)
-    assert "Fashion-MNIST is not available here" in capsys.readouterr().out
-    assert data.name == "digits" and next(iter(data.train))[0].shape == (32, 1, 32, 32)
+    out = capsys.readouterr().out
+    assert "NOTICE: Fashion-MNIST is not available here" in out and "MNIST-5k" in out
+    assert data.name == "MNIST-5k" and data.classes == d2l.data.DIGITS_LABELS
+    assert next(iter(data.train))[0].shape == (32, 1, 32, 32)
+    left = [p for p in (tmp_path / "fashion-mnist").rglob("*") if p.is_file() and p.suffix != ".lock"]
+    assert left == [], "a failed fetch left files behind"
+
+
+def test_mnist_5k_is_the_real_subset_split_by_class(monkeypatch, tmp_path):
+    monkeypatch.setenv("D2LHELPER_OFFLINE", "1")
+    monkeypatch.setenv("D2LHELPER_DATA", str(tmp_path))
+    data = d2l.data.load_mnist_5k(500)
+    (X_train, y_train), (X_val, y_val) = data.train.tensors, data.val.tensors
+    assert X_train.shape == (4000, 1, 28, 28) and X_val.shape == (1000, 1, 28, 28)
+    assert torch.bincount(y_train).tolist() == [400] * 10 and torch.bincount(y_val).tolist() == [100] * 10
+    assert X_train.dtype == torch.float32 and float(X_train.min()) == 0.0 and float(X_train.max()) == 1.0
+    # Real 28x28 strokes, not 8x8 blobs scaled up: about a fifth of the pixels are ink, and
+    # neighbouring columns differ (an upsampled 8x8 image repeats them in blocks).
+    ink = (X_train > 0.5).float().mean()
+    assert 0.1 < float(ink) < 0.3, float(ink)
+    assert float((X_train[..., 1:] - X_train[..., :-1]).abs().mean()) > 0.05
+    again = d2l.data.load_mnist_5k(500)
+    assert torch.equal(again.val.tensors[0], X_val)  # the split is fixed by its seed
+    assert not torch.equal(d2l.data.load_mnist_5k(500, seed=1).val.tensors[1], y_val[torch.randperm(1000)])
+    with pytest.raises(ValueError, match="val_fraction must be in \\(0, 1\\), got 1.5"):
+        d2l.data.load_mnist_5k(8, val_fraction=1.5)
+
+
+def test_fashion_mnist_comes_through_the_data_layer(monkeypatch, tmp_path):
+    """The four registered .gz files are fetched (checksummed) and unpacked into torchvision's raw/ folder."""
+    import gzip
+
+    from d2lhelper.data import registry, vision
+
+    for name in vision.FASHION_MNIST_FILES:
+        entry = registry()[f"fashion-mnist-{name}.gz"]
+        assert entry.path == f"fashion-mnist/FashionMNIST/raw/{name}.gz"
+        assert entry.hash_name == "sha256" and entry.url.startswith("https://")
+    raw_sources = tmp_path / "downloads"
+    raw_sources.mkdir()
+    fetched = []
+
+    def fake_fetch(name):
+        fetched.append(name)
+        idx = _idx_bytes(name.removeprefix("fashion-mnist-").removesuffix(".gz"), 4 if "train" in name else 2)
+        path = raw_sources / name
+        with gzip.open(path, "wb") as f:
+            f.write(idx)
+        return path
+
+    monkeypatch.setattr(vision, "fetch", fake_fetch)
+    data = d2l.data.load_fashion_mnist(2, root=tmp_path / "fm")
+    assert sorted(fetched) == sorted(f"fashion-mnist-{n}.gz" for n in vision.FASHION_MNIST_FILES)
+    assert data.name == "Fashion-MNIST" and data.train.num_examples == 4 and data.val.num_examples == 2
+    assert sorted(p.name for p in (tmp_path / "fm" / "FashionMNIST" / "raw").iterdir()) == sorted(
+        vision.FASHION_MNIST_FILES)  # no partial files left
+    fetched.clear()
+    d2l.data.load_fashion_mnist(2, root=tmp_path / "fm")
+    assert fetched == []  # unpacked files are reused
+
+
+def test_an_invalid_timeout_is_an_error_not_a_fallback(monkeypatch, tmp_path):
+    monkeypatch.delenv("D2LHELPER_OFFLINE", raising=False)
+    monkeypatch.setenv("D2LHELPER_DATA", str(tmp_path))
+    monkeypatch.setenv("D2LHELPER_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="D2LHELPER_TIMEOUT must be a positive number of seconds, got 'soon'"):
+        d2l.data.load_fashion_mnist(8)
+
+
+def _idx_bytes(name: str, n: int) -> bytes:
+    """A tiny IDX file like Fashion-MNIST's: images (n, 28, 28) or labels (n,)."""
+    import struct
+
+    if "images" in name:
+        return struct.pack(">iiii", 2051, n, 28, 28) + bytes(i % 256 for i in range(n * 784))
+    return struct.pack(">ii", 2049, n) + bytes(range(n))
 
 
 def test_fashion_mnist_reads_torchvision_files(monkeypatch, tmp_path):

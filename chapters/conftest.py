@@ -56,6 +56,14 @@ _cells: dict[str, int] = defaultdict(int)
 _over_budget: list[str] = []
 
 
+def pytest_ignore_collect(collection_path, config):
+    """``D2LHELPER_CHAPTERS=01_tensors,...`` runs only those chapters' notebooks (as the book build does)."""
+    chosen = build_book.selected_chapters()
+    if chosen is None or collection_path.suffix != ".ipynb":
+        return None
+    return True if collection_path.parent.name not in chosen else None
+
+
 def _notebook_of(nodeid: str) -> str | None:
     path = nodeid.split("::")[0]
     return path if path.endswith(".ipynb") else None

@@ -16,3 +16,13 @@ torch.set_num_threads(1)
 def _close_figures():
     yield
     plt.close("all")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly when the HTML book was not browser-tested (no Chromium): a skip is easy to miss."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any("NOT tested in a browser" in str(getattr(r, "longrepr", "")) for r in skipped):
+        terminalreporter.write_sep("!", "WARNING: the HTML book was NOT tested in a browser (no Chromium found)",
+                                   red=True, bold=True)
+        terminalreporter.write_line("Install one (Debian/Ubuntu: `apt-get install chromium`; elsewhere "
+                                    "`python -m playwright install chromium`) and run `make test` again.", red=True)

@@ -72,9 +72,15 @@ def _stub_missing_imports() -> list[str]:
     return stubbed
 
 
-def load() -> tuple[Any, str]:
-    """``(d2l.torch module or None, note)``; the note says what was done or why d2l is absent."""
-    reason = ensure_installed()
+def load(install: bool = True) -> tuple[Any, str]:
+    """``(d2l.torch module or None, note)``; the note says what was done or why d2l is absent.
+
+    With ``install=False`` a copy already in ``bench/_work/d2l`` is used, and none is installed.
+    """
+    if install or (D2L_DIR / "d2l" / "torch.py").exists():
+        reason = ensure_installed()
+    else:
+        reason = f"not installed in {D2L_DIR.relative_to(WORK.parent.parent)}, and --no-install was given"
     if reason is not None:
         print(f"bench: NOTICE: d2l is not available ({reason}); the d2l columns are skipped", flush=True)
         return None, f"d2l not available: {reason}"

@@ -46,7 +46,9 @@ def _goal_lines(run: dict[str, Any]) -> list[str]:
     lines = []
     for key in SECTIONS:
         for goal in run.get(key, {}).get("goals", []):
-            if goal.get("ratio") is None:
+            if goal.get("ratio") is None and goal.get("quality_ok") is not None:
+                mark = ("met" if goal["met"] else "**missed**") + f" ({goal['quality']})"
+            elif goal.get("ratio") is None:
                 mark = "not measured"
             else:
                 mark = "met" if goal["met"] else "**missed**"

@@ -48,6 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3, help="timed repeats per variant (median reported); default 3")
     p.add_argument("--quick", action="store_true",
                    help="smoke test: one repeat of 1 LeNet epoch, 2 RNN epochs, 5 GCN epochs (not a measurement)")
+    p.add_argument("--no-install", action="store_true",
+                   help="do not pip-install d2l into bench/_work; without an installed copy its rows are skipped")
     p.add_argument("--only", nargs="+", choices=["lenet", "rnn", "gcn"], default=["lenet", "rnn", "gcn"],
                    help="run only these benchmarks")
     p.add_argument("--out", type=Path, default=HERE / "results.json", help="results file (default bench/results.json)")
@@ -119,7 +121,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def bench_lenet(d2l_module: Any, device: torch.device, repeats: int, quick: bool) -> dict[str, Any]:
-    data = lenet.load_data()
+    data = lenet.load_data(6_000, 1_000) if quick else lenet.load_data()
     epochs = 1 if quick else lenet.EPOCHS
     missing = "d2l is not available (see the run line)"
     variants = {
@@ -148,10 +150,13 @@ def bench_lenet(d2l_module: Any, device: torch.device, repeats: int, quick: bool
     ratios = {"fit": "; ".join(p for p in parts if p)}
     if vs_d2l0 is not None and vs_d2l is not None:
         ratios["d2l_workers0"] = f"{vs_d2l / vs_d2l0:.2f}x d2l"
-    note = "" if data.name == "Fashion-MNIST" else (
-        f"LeNet ran on the offline fallback ({data.name}, {len(data.y_train)} training images: 6 batches an epoch), "
-        "so 10 epochs are 60 SGD steps, too few for sigmoid LeNet to leave chance accuracy, and d2l's per-epoch "
-        "DataLoader worker start-up weighs far more than on Fashion-MNIST's 235 batches; compare the 0-worker row.")
+    accs = {name: _median(v, name, acc) for name in v if _median(v, name, acc) is not None}
+    spread = max(accs.values()) - min(accs.values())
+    note = f"LeNet data: {data.name}, {len(data.y_train):,} training and {len(data.y_test):,} test images, " \
+        f"{epochs} epochs of {-(-len(data.y_train) // lenet.BATCH_SIZE)} batches." + ("" if data.name == "Fashion-MNIST" else
+        f" Fashion-MNIST cannot be downloaded here, so LeNet ran on the {data.name}: the real offline digits, "
+        "shifted and contrast-jittered copies, laid out like Fashion-MNIST (the same 235 batches an epoch). "
+        "Its accuracies are a digits task's, not Fashion-MNIST's; the throughput comparison is the online one.")
     return {
         "note": note,
         "dataset": data.name, "train_examples": len(data.y_train), "test_examples": len(data.y_test),
@@ -161,6 +166,10 @@ def bench_lenet(d2l_module: Any, device: torch.device, repeats: int, quick: bool
             goal("LeNet: fit >= 3x d2l end-to-end examples/s at equal or better test accuracy", vs_d2l, 3.0, acc_ok,
                  None if acc_d2l is None else f"accuracy {acc_fit:.3f} vs d2l {acc_d2l:.3f}"),
             goal("LeNet: fit >= 0.95x the hand-written loop's examples/s", vs_hand, 0.95),
+            {"name": "LeNet: every variant leaves chance (test accuracy > 0.5) and all are within 1 point",
+             "ratio": None, "target": None, "quality_ok": spread <= ACCURACY_TOLERANCE and min(accs.values()) > 0.5,
+             "quality": "; ".join(f"{n} {a:.3f}" for n, a in accs.items()) + f" (spread {spread:.3f})",
+             "met": spread <= ACCURACY_TOLERANCE and min(accs.values()) > 0.5},
         ],
     }
 
@@ -236,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     device = torch.device(args.device)
     started, load_start = time.perf_counter(), os.getloadavg()
-    d2l_module, d2l_note = _d2l.load()
+    d2l_module, d2l_note = _d2l.load(install=not args.no_install)
     run: dict[str, Any] = {
         "device": str(device), "hardware": d2l.hardware_summary(device), "cpu_count": os.cpu_count(),
         "torch": torch.__version__, "torch_threads": torch.get_num_threads(),

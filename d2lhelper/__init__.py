@@ -5,7 +5,7 @@ Data loading lives in :mod:`d2lhelper.data` (``d2lhelper.data.fetch``).
 """
 from . import data
 from .attention import AdditiveAttention, DotProductAttention, MultiHeadAttention, PositionalEncoding, masked_softmax
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, move_optimizer_state, save_checkpoint
 from .language_model import RNNLM, LMHistory, generate, perplexity, train_language_model
 from .seq2seq import (
     Decoder,
@@ -98,6 +98,7 @@ __all__ = [
     "gram_matrix",
     "hardware_summary",
     "load_checkpoint",
+    "move_optimizer_state",
     "load_image",
     "load_time_machine",
     "masked_cross_entropy",

@@ -18,7 +18,7 @@ from torch import nn
 
 from ._checks import check_module
 
-__all__ = ["save_checkpoint", "load_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "move_optimizer_state"]
 
 
 def save_checkpoint(
@@ -70,11 +70,16 @@ def load_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     *,
     map_location: str | torch.device = "cpu",
+    device: str | torch.device | None = None,
 ) -> dict[str, Any]:
     """Load a checkpoint written by :func:`save_checkpoint` into ``model`` (and ``optimizer``).
 
     Tensors are mapped to ``map_location`` first (default CPU, so a GPU-trained
-    checkpoint loads anywhere); move the model afterwards.
+    checkpoint loads anywhere). With ``device``, the model is moved there
+    *before* the optimizer state is loaded, so the optimizer's buffers
+    (momentum, Adam's moments) land on the parameters' device: resuming on a
+    GPU then needs no further step. Without it, call :func:`move_optimizer_state`
+    after moving the model (:func:`~d2lhelper.fit` does).
 
     Returns:
         ``{"epoch": ..., "extra": {...}}`` as saved.
@@ -100,8 +105,29 @@ def load_checkpoint(
     if problems:
         raise ValueError(f"checkpoint {path} does not fit the model: " + "; ".join(problems[:10]))
     model.load_state_dict(saved)
+    if device is not None:
+        model.to(device)
     if optimizer is not None:
         if "optimizer" not in state:
             raise ValueError(f"checkpoint {path} holds no optimizer state, but an optimizer was given")
         optimizer.load_state_dict(state["optimizer"])
     return {"epoch": state.get("epoch"), "extra": state.get("extra", {})}
+
+
+def move_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
+    """Move every state tensor of ``optimizer`` to the device of the parameter it belongs to.
+
+    ``model.to(device)`` moves parameters but not the optimizer's buffers, so an
+    optimizer loaded (or stepped) before the move would fail on its next
+    ``step()``. Scalar ``step`` counters stay where they are: PyTorch keeps them
+    on the CPU unless the optimizer is ``capturable`` or ``fused``.
+    """
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    on_device_step = any(group.get("capturable") or group.get("fused") for group in optimizer.param_groups)
+    for param, state in optimizer.state.items():
+        for key, value in state.items():
+            if key == "step" and not on_device_step:
+                continue
+            if isinstance(value, torch.Tensor) and value.device != param.device:
+                state[key] = value.to(param.device)

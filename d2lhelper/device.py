@@ -55,8 +55,11 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> int:
     Args:
         seed: a non-negative int.
         deterministic: also ask PyTorch for deterministic kernels
-            (``torch.use_deterministic_algorithms``); slower on GPUs, and some
-            operations then raise instead of running.
+            (``torch.use_deterministic_algorithms``, with cuBLAS's
+            ``CUBLAS_WORKSPACE_CONFIG`` set first); slower on GPUs, and some
+            operations then raise instead of running. ``False`` switches off
+            what an earlier ``deterministic=True`` call switched on, and
+            leaves settings made elsewhere alone.
 
     Returns:
         The seed, so a notebook can print what it used.
@@ -66,9 +69,24 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> int:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # seeds CUDA and MPS generators too
     if deterministic:
+        # cuBLAS reads this when it creates its handle: set it before anything asks for determinism.
+        if "CUBLAS_WORKSPACE_CONFIG" not in os.environ:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
+            _determinism_set_here["CUBLAS_WORKSPACE_CONFIG"] = True
         torch.use_deterministic_algorithms(True)
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.benchmark = False
+        _determinism_set_here["algorithms"] = True
+    elif _determinism_set_here:
+        # Undo what an earlier seed_everything(deterministic=True) switched on (and only that).
+        if _determinism_set_here.pop("algorithms", False):
+            torch.use_deterministic_algorithms(False)
+        if _determinism_set_here.pop("CUBLAS_WORKSPACE_CONFIG", False):
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
     return seed
+
+
+# What seed_everything(deterministic=True) changed, so that deterministic=False can change it back.
+_determinism_set_here: dict[str, bool] = {}
 
 
 def hardware_summary(device: torch.device | str | None = None) -> str:

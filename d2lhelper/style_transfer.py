@@ -629,15 +629,17 @@ def transfer(
     if optimizer == "adam":
         opt = torch.optim.Adam([X], lr=0.05 if lr is None else lr)
     else:
-        # Line search keeps L-BFGS stable; each step() runs up to `every` iterations.
+        # Line search keeps L-BFGS stable.
         opt = torch.optim.LBFGS([X], lr=1.0 if lr is None else lr, history_size=20,
                                 line_search_fn="strong_wolfe")
     every = show_every or steps
     next_snapshot = every
     while len(history["total"]) < steps:
-        if optimizer == "lbfgs":  # stop near `steps` evaluations (a line search may overshoot by a few)
-            remaining = steps - len(history["total"])
-            opt.param_groups[0].update(max_iter=min(every, remaining), max_eval=remaining)
+        if optimizer == "lbfgs":
+            # One L-BFGS iteration per step(), so the pixels are clamped after every step as with Adam (its
+            # curvature history carries over between calls). Stop near `steps` evaluations: a line search may
+            # overshoot by a few.
+            opt.param_groups[0].update(max_iter=1, max_eval=steps - len(history["total"]))
         opt.step(closure)
         with torch.no_grad():
             X.clamp_(low, high)

@@ -73,6 +73,8 @@ class Vocab:
         specials = list(dict.fromkeys(["<unk>", *reserved_tokens]))  # in order, without repeats
         self.idx_to_token = specials + [t for t, f in self.token_freqs if f >= min_freq and t not in specials]
         self.token_to_idx = {t: i for i, t in enumerate(self.idx_to_token)}
+        # In a vocabulary of n-grams a tuple is one token, known or not; elsewhere it is a sequence of tokens.
+        self._tuple_is_token = any(isinstance(t, tuple) for t in self.idx_to_token)
 
     def __len__(self) -> int:
         return len(self.idx_to_token)
@@ -88,8 +90,12 @@ class Vocab:
     def __getitem__(self, tokens: Iterable[str]) -> list[int]: ...
 
     def __getitem__(self, tokens):
-        """Index of a token, or list of indices of a sequence of tokens; unknown -> ``<unk>``."""
-        if isinstance(tokens, str) or (isinstance(tokens, tuple) and tokens in self.token_to_idx):
+        """Index of a token, or list of indices of a sequence of tokens; unknown -> ``<unk>``.
+
+        In a vocabulary of n-grams (tuples), a tuple is one n-gram, so an unknown
+        n-gram gives ``<unk>``'s index, not one index per word.
+        """
+        if isinstance(tokens, str) or (isinstance(tokens, tuple) and (self._tuple_is_token or tokens in self.token_to_idx)):
             return self.token_to_idx.get(tokens, self.unk)
         return [self.__getitem__(t) for t in tokens]
 

@@ -19,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ._checks import check_module, check_positive_int
+from .checkpoint import move_optimizer_state
 from .device import get_device, hardware_summary, synchronize
 from .plotting import LivePlot
 
@@ -64,9 +65,13 @@ def _forward(model: nn.Module, X: Any) -> torch.Tensor:
     return model(*X) if isinstance(X, (list, tuple)) else model(X)
 
 
-def _check_loader(name: str, loader: Any) -> None:
+def _check_loader(name: str, loader: Any, *, reiterable: bool = True) -> None:
+    """``loader`` yields batches; with ``reiterable``, every ``iter(loader)`` starts a fresh pass."""
     if not isinstance(loader, Iterable):
         raise TypeError(f"{name} must be an iterable of (X, y) batches such as a DataLoader, got {type(loader).__name__}")
+    if reiterable and iter(loader) is loader:
+        raise TypeError(f"{name} must be re-iterable (a DataLoader, TensorLoader or list of batches), got a one-shot "
+                        f"{type(loader).__name__}: it would be empty from the second epoch on")
     try:
         n = len(loader)
     except TypeError:
@@ -98,7 +103,7 @@ def evaluate(
         The model's train/eval mode is restored afterwards.
     """
     check_module("model", model)
-    _check_loader("data_iter", data_iter)
+    _check_loader("data_iter", data_iter, reiterable=False)  # one pass: a generator is fine
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -114,6 +119,8 @@ def evaluate(
             metric_sum += metric(y_hat, y)
         n += len(y)
     model.train(was_training)
+    if n == 0:
+        raise ValueError(f"data_iter must yield at least one example, got an empty {type(data_iter).__name__}")
     out: dict[str, float] = {"examples": n}
     if loss_fn is not None:
         out["loss"] = loss_sum.item() / n
@@ -225,6 +232,7 @@ def fit(
         raise ValueError(f"grad_clip must be a positive float or None, got {grad_clip!r}")
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
+    move_optimizer_state(optimizer)  # e.g. resumed on the CPU, now training on a GPU
     history = History(metric_name=metric_name if metric is not None else "", hardware=hardware_summary(device))
     curves = ["train loss"] + (["val loss"] if val_iter is not None else [])
     if metric is not None:

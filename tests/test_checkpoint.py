@@ -90,3 +90,66 @@ def test_load_refuses_mismatches_and_code(tmp_path):
 class _Evil:
     def __reduce__(self):
         return (print, ("this must never run",))
+
+
+def _state_devices(opt):
+    return {(key, value.device.type) for state in opt.state.values() for key, value in state.items()}
+
+
+def test_load_with_device_moves_the_model_before_the_optimizer_state(tmp_path, monkeypatch):
+    """The optimizer's buffers are created on their parameters' device, so the model must move first."""
+    model, opt = _model_and_opt()
+    _train(model, opt, 2)
+    d2l.save_checkpoint(tmp_path / "c.pt", model, opt, epoch=2)
+    fresh, fresh_opt = _model_and_opt(seed=3)
+    order = []
+    monkeypatch.setattr(fresh, "to", lambda device: order.append(("model.to", str(device))) or fresh)
+    original = fresh_opt.load_state_dict
+    monkeypatch.setattr(fresh_opt, "load_state_dict", lambda sd: order.append(("optimizer", None)) or original(sd))
+    d2l.load_checkpoint(tmp_path / "c.pt", fresh, fresh_opt, device="cpu")
+    assert order == [("model.to", "cpu"), ("optimizer", None)]
+
+
+def test_move_optimizer_state_follows_the_parameters():
+    model, opt = _model_and_opt()
+    _train(model, opt, 2)
+    # As after model.to(gpu): the parameters moved, the buffers did not ("meta" stands in for the GPU).
+    moved = [nn.Parameter(p.detach().to("meta")) for p in model.parameters()]
+    meta_opt = torch.optim.Adam(moved, lr=0.01)
+    for old, new in zip(model.parameters(), moved):
+        meta_opt.state[new] = dict(opt.state[old])
+    d2l.move_optimizer_state(meta_opt)
+    assert _state_devices(meta_opt) == {("exp_avg", "meta"), ("exp_avg_sq", "meta"), ("step", "cpu")}
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+        d2l.move_optimizer_state(model)
+
+
+def test_fit_moves_the_optimizer_state_after_the_model(monkeypatch):
+    import d2lhelper.train
+
+    model, opt = _model_and_opt()
+    calls = []
+    monkeypatch.setattr(d2lhelper.train, "move_optimizer_state",
+                        lambda o: calls.append((o, next(model.parameters()).device.type)))
+    data = [(torch.randn(16, 4), torch.randint(0, 3, (16,)))]
+    d2l.fit(model, data, None, loss_fn=nn.CrossEntropyLoss(), optimizer=opt, epochs=1, device="cpu",
+            live_plot=False, progress=False)
+    assert calls == [(opt, "cpu")]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_resume_on_the_gpu_trains(tmp_path):
+    """Saved on the CPU, resumed on the GPU by fit: the optimizer's buffers must follow the model."""
+    for optimizer in (torch.optim.Adam, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)):
+        d2l.seed_everything(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        opt = optimizer(model.parameters())
+        _train(model, opt, 2)
+        d2l.save_checkpoint(tmp_path / "c.pt", model, opt, epoch=2)
+        fresh = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        fresh_opt = optimizer(fresh.parameters())
+        d2l.load_checkpoint(tmp_path / "c.pt", fresh, fresh_opt)  # on the CPU
+        data = [(torch.randn(16, 4), torch.randint(0, 3, (16,))) for _ in range(3)]
+        d2l.fit(fresh, data, None, loss_fn=nn.CrossEntropyLoss(), optimizer=fresh_opt, epochs=1, device="cuda",
+                live_plot=False, progress=False)
+        assert {d for k, d in _state_devices(fresh_opt) if k != "step"} == {"cuda"}

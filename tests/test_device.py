@@ -1,3 +1,4 @@
+import os
 import random
 
 import numpy as np
@@ -50,3 +51,28 @@ def test_seed_everything_validates(seed, error):
 def test_hardware_summary_names_the_device():
     text = d2l.hardware_summary("cpu")
     assert text.startswith("CPU:") and torch.__version__ in text and "threads" in text
+
+
+def test_deterministic_mode_is_switched_on_in_order_and_off_again(monkeypatch):
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    seen = []
+    original = torch.use_deterministic_algorithms
+
+    def spy(mode, **kwargs):
+        seen.append((mode, os.environ.get("CUBLAS_WORKSPACE_CONFIG")))
+        return original(mode, **kwargs)
+
+    monkeypatch.setattr(torch, "use_deterministic_algorithms", spy)
+    try:
+        d2l.seed_everything(0, deterministic=True)
+        # cuBLAS's workspace setting must be in place before determinism is requested.
+        assert seen == [(True, ":4096:8")] and torch.are_deterministic_algorithms_enabled()
+        d2l.seed_everything(0, deterministic=False)
+        assert not torch.are_deterministic_algorithms_enabled()
+        assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+        # A user's own setting is left alone by deterministic=False.
+        original(True)
+        d2l.seed_everything(0)
+        assert torch.are_deterministic_algorithms_enabled()
+    finally:
+        original(False)

@@ -89,8 +89,7 @@ def test_training_learns_and_decoding_agrees(kind: str) -> None:
     src = [s for s, _ in pairs[:20]]
     greedy = d2l.translate(model, src, vocab, vocab, 7)
     beam = d2l.translate(model, src, vocab, vocab, 7, beam_size=3)
-    for g, b in zip(greedy, beam):  # beam search never does worse on its own objective
-        assert b.score >= g.score - 1e-4
+    assert len(beam) == len(greedy) and all(b.tokens or g.tokens for g, b in zip(greedy, beam))
     one = d2l.translate(model, " ".join(src[0]), vocab, vocab, 7)[0]  # a single str works too
     assert one.tokens == greedy[0].tokens and abs(one.score - greedy[0].score) < 1e-4
     assert 0.0 <= d2l.bleu([g.tokens for g in greedy], [t for _, t in pairs[:20]]) <= 1.0
@@ -127,3 +126,124 @@ def test_bad_arguments() -> None:
         d2l.translate(model, "a b", vocab, d2l.Vocab(["a"]), 7)
     with pytest.raises(ValueError, match="num_heads"):
         d2l.TransformerEncoder(10, 32, 64, 0, 2)
+
+
+# ---------------------------------------------------------------- beam search against exhaustive search
+# A scripted decoder: the next-token distribution is a fixed function of the prefix, so the best output
+# can be found by trying every sequence. Target vocabulary: <unk> 0, <pad> 1, <bos> 2, <eos> 3, a 4, b 5.
+TGT = d2l.Vocab(["a", "b"], reserved_tokens=SPECIALS)
+SRC = d2l.Vocab(["a"], reserved_tokens=SPECIALS)
+EOS = TGT["<eos>"]
+
+
+class _Identity(d2l.Encoder):
+    def forward(self, X, valid_lens):
+        return X
+
+
+class _Scripted(d2l.Decoder):
+    """State: one prefix (tuple of ids, <bos> first) per row; logits = ``table(prefix)`` of shape (V,)."""
+
+    def __init__(self, table):
+        super().__init__()
+        self.table, self.anchor = table, torch.nn.Parameter(torch.zeros(1))  # translate() reads the device
+
+    def init_state(self, enc_outputs, enc_valid_lens):
+        return [()] * enc_outputs.shape[0]
+
+    def reorder_state(self, state, index):
+        return [state[i] for i in index.tolist()]
+
+    def forward(self, X, state):
+        prefixes = [p + (int(x),) for p, x in zip(state, X[:, -1])]
+        return torch.stack([self.table(p) for p in prefixes])[:, None, :], prefixes
+
+
+def _log_probs(table, prefix):
+    return torch.log_softmax(table(prefix), dim=-1)
+
+
+def _exhaustive(table, num_steps, alpha=0.0):
+    """(best normalised score, its raw score, its ids) over every output of at most num_steps tokens."""
+    import itertools
+
+    V, best = len(TGT), (-float("inf"), None, None)
+    for n in range(num_steps + 1):
+        for ids in itertools.product([t for t in range(V) if t != EOS], repeat=n):
+            prefix, raw = (TGT["<bos>"],), 0.0
+            for t in ids:
+                raw += float(_log_probs(table, prefix)[t])
+                prefix += (t,)
+            if n < num_steps:  # it ends with <eos>; at num_steps tokens the output is cut instead
+                raw += float(_log_probs(table, prefix)[EOS])
+            length = n + 1 if n < num_steps else n
+            score = raw / length ** alpha if alpha and length else raw
+            best = max(best, (score, raw, list(ids)), key=lambda b: b[0])
+    return best
+
+
+def _decode(table, num_steps, beam_size, alpha=0.0):
+    model = d2l.EncoderDecoder(_Identity(), _Scripted(table))
+    return d2l.translate(model, ["a"], SRC, TGT, num_steps, beam_size=beam_size, alpha=alpha)[0]
+
+
+def _trap(prefix):
+    """Greedy takes `a` (0.6) and then ends (0.4): 0.24. `b` (0.4) then <eos> (0.9) gives 0.36."""
+    p = torch.full((len(TGT),), 1e-6)
+    if prefix == (TGT["<bos>"],):
+        p[TGT["a"]], p[TGT["b"]] = 0.6, 0.4
+    elif prefix[-1] == TGT["a"]:
+        p[EOS], p[TGT["a"]], p[TGT["b"]] = 0.4, 0.3, 0.3
+    else:
+        p[EOS], p[TGT["a"]], p[TGT["b"]] = 0.9, 0.05, 0.05
+    return p.log()
+
+
+def test_beam_search_finds_what_greedy_misses():
+    import math
+
+    best, raw, ids = _exhaustive(_trap, 3)
+    assert TGT.to_tokens(ids) == ["b"] and raw == pytest.approx(math.log(0.4 * 0.9), abs=1e-5)
+    greedy = _decode(_trap, 3, beam_size=1)
+    assert greedy.tokens == ["a"] and greedy.score == pytest.approx(math.log(0.6 * 0.4), abs=1e-5)
+    beam = _decode(_trap, 3, beam_size=2)
+    assert beam.tokens == ["b"] and beam.score == pytest.approx(raw, abs=1e-5)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.75])
+@pytest.mark.parametrize("seed", range(5))
+def test_wide_beam_equals_exhaustive_search(seed, alpha):
+    """With room for every hypothesis, beam search is exhaustive search (length-normalised too)."""
+    def table(prefix):
+        g = torch.Generator().manual_seed(hash((seed, *prefix)) % 2**31)
+        return 2 * torch.randn(len(TGT), generator=g)
+
+    best, raw, ids = _exhaustive(table, 3, alpha)
+    beam = _decode(table, 3, beam_size=len(TGT) ** 3, alpha=alpha)
+    assert beam.tokens == TGT.to_tokens(ids) and beam.score == pytest.approx(raw, abs=1e-5)
+    narrow = _decode(table, 3, beam_size=2, alpha=alpha)  # never better than the optimum
+    length = len(narrow.tokens) + (len(narrow.tokens) < 3)
+    assert (narrow.score / length ** alpha if alpha else narrow.score) <= best + 1e-5
+
+
+def test_beam_search_can_score_below_greedy():
+    """Not a theorem: greedy's own hypothesis can fall out of a narrow beam."""
+    import math
+
+    def table(prefix):
+        p = torch.full((len(TGT),), 1e-6)
+        if len(prefix) == 1:
+            p[TGT["a"]], p[TGT["b"]], p[EOS] = 0.5, 0.48, 0.02
+        elif prefix[1:] == (TGT["a"],):  # greedy: a a (0.225); the beam prefers b a, b b (0.24 each)
+            p[TGT["a"]], p[TGT["b"]], p[EOS] = 0.45, 0.44, 0.11
+        elif prefix[1:] == (TGT["b"],):
+            p[TGT["a"]], p[TGT["b"]] = 0.5, 0.5
+        elif prefix[1:] == (TGT["a"], TGT["a"]):  # greedy's path, now out of the beam, ends surely
+            p[EOS] = 1.0
+        else:  # the paths the beam kept end badly
+            p[EOS], p[TGT["a"]], p[TGT["b"]] = 0.1, 0.45, 0.45
+        return p.log()
+
+    greedy, beam = _decode(table, 3, beam_size=1), _decode(table, 3, beam_size=2)
+    assert greedy.tokens == ["a", "a"] and greedy.score == pytest.approx(math.log(0.225), abs=1e-4)
+    assert beam.score == pytest.approx(math.log(0.24 * 0.45), abs=1e-4)  # b a or b b, cut at 3 tokens

@@ -191,6 +191,27 @@ def test_transfer_lbfgs_and_two_styles(net):
     assert result.history["total"][-1] < result.history["total"][0]
 
 
+def test_transfer_lbfgs_clamps_after_every_step(net, monkeypatch):
+    """Each L-BFGS iteration starts from valid pixels: one iteration per step(), clamped in between."""
+    calls = []
+    original = torch.optim.LBFGS.step
+
+    def spy(self, closure):
+        X = self.param_groups[0]["params"][0]
+        low, high = st.preprocess(torch.zeros(3, 1, 1)), st.preprocess(torch.ones(3, 1, 1))
+        calls.append(bool(((X >= low - 1e-6) & (X <= high + 1e-6)).all()))
+        return original(self, closure)
+
+    monkeypatch.setattr(torch.optim.LBFGS, "step", spy)
+    torch.manual_seed(0)
+    content = st.preprocess(torch.rand(3, 32, 32))
+    style = st.preprocess(torch.rand(3, 32, 32) ** 3)
+    result = st.transfer(net, content, style, steps=12, optimizer="lbfgs", init="noise", display=False)
+    iterations = len(calls)
+    assert iterations >= 3 and all(calls), calls  # before the fix: a single step() of up to 12 iterations
+    assert result.pixels.min() >= 0 and result.pixels.max() <= 1
+
+
 def test_transfer_bad_arguments(net):
     content = st.preprocess(torch.rand(3, 32, 32))
     with pytest.raises(ValueError, match="optimizer must be 'adam' or 'lbfgs', got 'sgd'"):

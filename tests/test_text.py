@@ -40,6 +40,11 @@ def test_vocab_ngrams_reserved_and_numpy_indices():
     words = "the time the time machine".split()
     bigrams = Vocab(list(zip(words, words[1:])))
     assert bigrams.idx_to_token[1] == ("the", "time") and bigrams[("the", "time")] == 1
+    # An unknown n-gram is one unknown token, not a sequence of two words.
+    assert bigrams[("the", "cat")] == bigrams.unk == 0
+    assert bigrams[[("the", "time"), ("a", "cat")]] == [1, 0]
+    words_vocab = Vocab(words)  # a word vocabulary: a tuple is a sequence of words
+    assert words_vocab[("the", "cat")] == [words_vocab["the"], 0]
     vocab = Vocab(list("ab"), reserved_tokens=["<pad>", "<pad>", "<unk>"])
     assert vocab.idx_to_token == ["<unk>", "<pad>", "a", "b"]
     assert vocab.to_tokens(np.int64(2)) == "a"

@@ -140,6 +140,15 @@ def test_evaluate_restores_mode_and_averages():
     assert out["metric"] == pytest.approx((logits.argmax(1) == y).float().mean().item())
 
 
+def test_evaluate_takes_one_pass_of_a_generator_and_rejects_an_empty_one():
+    X, y = _blobs(100)
+    model = nn.Linear(2, 2)
+    batches = ((X[i:i + 30], y[i:i + 30]) for i in range(0, 100, 30))
+    assert d2l.evaluate(model, batches)["examples"] == 100
+    with pytest.raises(ValueError, match="data_iter must yield at least one example, got an empty generator"):
+        d2l.evaluate(model, (b for b in []))
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(epochs=0), ValueError, "epochs must be a positive int, got 0"),
     (dict(epochs=2.5), TypeError, "epochs must be a positive int"),
@@ -147,6 +156,11 @@ def test_evaluate_restores_mode_and_averages():
     (dict(optimizer=None), TypeError, "optimizer must be a torch.optim.Optimizer, got NoneType"),
     (dict(train_iter=[]), ValueError, "train_iter must yield at least one batch"),
     (dict(train_iter=5), TypeError, "train_iter must be an iterable"),
+    # A generator is empty from the second epoch on: rejected before any training.
+    (dict(train_iter=((torch.zeros(1, 2), torch.zeros(1, dtype=torch.long)) for _ in range(2))), TypeError,
+     "train_iter must be re-iterable .* got a one-shot generator"),
+    (dict(val_iter=iter([(torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))])), TypeError,
+     "val_iter must be re-iterable .* got a one-shot list_iterator"),
     (dict(grad_clip=-1.0), ValueError, "grad_clip must be a positive float"),
 ])
 def test_fit_validates_arguments(kwargs, error, match):

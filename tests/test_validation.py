@@ -35,6 +35,7 @@ CASES: dict[str, list[tuple[Callable[[], Any], type[Exception], str]]] = {
              ValueError, "epochs must be a positive int, got 0")],
     "evaluate": [(lambda: d2l.evaluate("model", []), TypeError, "model")],
     "save_checkpoint": [(lambda: d2l.save_checkpoint("/tmp/x.pt", "model"), TypeError, "model")],
+    "move_optimizer_state": [(lambda: d2l.move_optimizer_state(nn.Linear(2, 2)), TypeError, "optimizer must be")],
     "load_checkpoint": [(lambda: d2l.load_checkpoint("/nonexistent/x.pt", nn.Linear(2, 2)), FileNotFoundError,
                          "/nonexistent/x.pt")],
     "conv_output_size": [(lambda: d2l.conv_output_size(4, 5), ValueError, "kernel")],

@@ -226,19 +226,8 @@ def bench_gcn(device: torch.device, repeats: int, quick: bool) -> dict[str, Any]
     }
 
 
-def _cpu_model() -> str | None:
-    """The CPU's model name from /proc/cpuinfo (Linux), which ``platform`` does not give."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
 def machine() -> dict[str, Any]:
-    return {"cpu": d2l.hardware_summary("cpu"), "cpu_model": _cpu_model(), "cpu_count": os.cpu_count(),
+    return {"cpu": d2l.hardware_summary("cpu"), "cpu_model": d2l.device._cpu_name(), "cpu_count": os.cpu_count(),
             "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__}
 
 

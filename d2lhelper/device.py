@@ -112,5 +112,12 @@ def synchronize(device: torch.device) -> None:
 
 @functools.lru_cache(maxsize=1)
 def _cpu_name() -> str:
-    # platform.processor() runs `uname -p` in a subprocess on Linux: ask once.
+    """The CPU's model name (Linux: ``/proc/cpuinfo``) and architecture, e.g. ``"AMD EPYC 7B13 (x86_64)"``."""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
+    except OSError:
+        pass
+    # platform.processor() runs `uname -p` in a subprocess on Linux: asked once (cached).
     return platform.processor() or platform.machine()

@@ -51,6 +51,12 @@ def test_seed_everything_validates(seed, error):
 def test_hardware_summary_names_the_device():
     text = d2l.hardware_summary("cpu")
     assert text.startswith("CPU:") and torch.__version__ in text and "threads" in text
+    try:
+        models = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")]
+    except OSError:
+        models = []
+    if models:  # the CPU's model, not only its architecture, names the hardware a figure came from
+        assert models[0] in text
 
 
 def test_deterministic_mode_is_switched_on_in_order_and_off_again(monkeypatch):

@@ -23,9 +23,14 @@ D2L_DIR = WORK / "d2l"
 D2L_VERSION = "0.17.6"
 
 
+def installed() -> bool:
+    """Whether a copy of d2l is in ``bench/_work/d2l``."""
+    return (D2L_DIR / "d2l" / "torch.py").exists()
+
+
 def ensure_installed() -> str | None:
     """Install d2l into ``bench/_work/d2l`` if it is not there; return None, or why it could not be."""
-    if (D2L_DIR / "d2l" / "torch.py").exists():
+    if installed():
         return None
     cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-deps",
            "--target", str(D2L_DIR), f"d2l=={D2L_VERSION}"]
@@ -34,7 +39,7 @@ def ensure_installed() -> str | None:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"pip failed: {err}"
-    if proc.returncode != 0 or not (D2L_DIR / "d2l" / "torch.py").exists():
+    if proc.returncode != 0 or not installed():
         shutil.rmtree(D2L_DIR, ignore_errors=True)  # nothing half-installed
         return f"pip install d2l=={D2L_VERSION} failed: {proc.stderr.strip()[-300:]}"
     return None
@@ -77,10 +82,8 @@ def load(install: bool = True) -> tuple[Any, str]:
 
     With ``install=False`` a copy already in ``bench/_work/d2l`` is used, and none is installed.
     """
-    if install or (D2L_DIR / "d2l" / "torch.py").exists():
-        reason = ensure_installed()
-    else:
-        reason = f"not installed in {D2L_DIR.relative_to(WORK.parent.parent)}, and --no-install was given"
+    reason = ensure_installed() if install or installed() else \
+        f"not installed in {D2L_DIR.relative_to(WORK.parent.parent)}, and --no-install was given"
     if reason is not None:
         print(f"bench: NOTICE: d2l is not available ({reason}); the d2l columns are skipped", flush=True)
         return None, f"d2l not available: {reason}"

@@ -20,7 +20,12 @@ import torch.nn.functional as F
 
 import d2lhelper as d2l
 
-NAME = "Fashion-MNIST-sized stand-in: MNIST-5k digits, shifted copies (60,000 + 10,000)"
+def name(n_train: int = 60_000, n_test: int = 10_000) -> str:
+    """What a stand-in of this size is called in results and notices."""
+    return f"Fashion-MNIST-sized stand-in: MNIST-5k digits, shifted copies ({n_train:,} + {n_test:,})"
+
+
+NAME = name()
 
 
 def _copies(X: torch.Tensor, y: torch.Tensor, n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -49,6 +49,10 @@ def get_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+# What seed_everything(deterministic=True) changed (name -> value before), so deterministic=False can undo it.
+_determinism_set_here: dict[str, object] = {}
+
+
 def seed_everything(seed: int = 0, deterministic: bool = False) -> int:
     """Seed Python's ``random``, NumPy and PyTorch (CPU and every GPU).
 
@@ -72,21 +76,21 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> int:
         # cuBLAS reads this when it creates its handle: set it before anything asks for determinism.
         if "CUBLAS_WORKSPACE_CONFIG" not in os.environ:
             os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
-            _determinism_set_here["CUBLAS_WORKSPACE_CONFIG"] = True
+            _determinism_set_here.setdefault("CUBLAS_WORKSPACE_CONFIG", None)
+        _determinism_set_here.setdefault("algorithms", torch.are_deterministic_algorithms_enabled())
+        _determinism_set_here.setdefault("cudnn_benchmark", torch.backends.cudnn.benchmark)
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = False
-        _determinism_set_here["algorithms"] = True
     elif _determinism_set_here:
         # Undo what an earlier seed_everything(deterministic=True) switched on (and only that).
-        if _determinism_set_here.pop("algorithms", False):
-            torch.use_deterministic_algorithms(False)
-        if _determinism_set_here.pop("CUBLAS_WORKSPACE_CONFIG", False):
+        if "algorithms" in _determinism_set_here:
+            torch.use_deterministic_algorithms(bool(_determinism_set_here.pop("algorithms")))
+        if "cudnn_benchmark" in _determinism_set_here:
+            torch.backends.cudnn.benchmark = bool(_determinism_set_here.pop("cudnn_benchmark"))
+        if "CUBLAS_WORKSPACE_CONFIG" in _determinism_set_here:
+            _determinism_set_here.pop("CUBLAS_WORKSPACE_CONFIG")
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
     return seed
-
-
-# What seed_everything(deterministic=True) changed, so that deterministic=False can change it back.
-_determinism_set_here: dict[str, bool] = {}
 
 
 def hardware_summary(device: torch.device | str | None = None) -> str:

@@ -69,13 +69,16 @@ def test_deterministic_mode_is_switched_on_in_order_and_off_again(monkeypatch):
         return original(mode, **kwargs)
 
     monkeypatch.setattr(torch, "use_deterministic_algorithms", spy)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
     try:
         d2l.seed_everything(0, deterministic=True)
+        assert torch.backends.cudnn.benchmark is False  # autotuning picks kernels nondeterministically
         # cuBLAS's workspace setting must be in place before determinism is requested.
         assert seen == [(True, ":4096:8")] and torch.are_deterministic_algorithms_enabled()
         d2l.seed_everything(0, deterministic=False)
         assert not torch.are_deterministic_algorithms_enabled()
         assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+        assert torch.backends.cudnn.benchmark is True  # restored
         # A user's own setting is left alone by deterministic=False.
         original(True)
         d2l.seed_everything(0)

@@ -1,6 +1,9 @@
 """Encoder-decoder models, the masked loss, training and greedy/beam decoding (GRU and Transformer)."""
 from __future__ import annotations
 
+import itertools
+import math
+
 import pytest
 import torch
 
@@ -165,8 +168,6 @@ def _log_probs(table, prefix):
 
 def _exhaustive(table, num_steps, alpha=0.0):
     """(best normalised score, its raw score, its ids) over every output of at most num_steps tokens."""
-    import itertools
-
     V, best = len(TGT), (-float("inf"), None, None)
     for n in range(num_steps + 1):
         for ids in itertools.product([t for t in range(V) if t != EOS], repeat=n):
@@ -200,8 +201,6 @@ def _trap(prefix):
 
 
 def test_beam_search_finds_what_greedy_misses():
-    import math
-
     best, raw, ids = _exhaustive(_trap, 3)
     assert TGT.to_tokens(ids) == ["b"] and raw == pytest.approx(math.log(0.4 * 0.9), abs=1e-5)
     greedy = _decode(_trap, 3, beam_size=1)
@@ -228,8 +227,6 @@ def test_wide_beam_equals_exhaustive_search(seed, alpha):
 
 def test_beam_search_can_score_below_greedy():
     """Not a theorem: greedy's own hypothesis can fall out of a narrow beam."""
-    import math
-
     def table(prefix):
         p = torch.full((len(TGT),), 1e-6)
         if len(prefix) == 1:

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._checks import check_module
+from ._checks import check_device, check_module, check_non_negative_int, check_path
 
 __all__ = ["save_checkpoint", "load_checkpoint", "move_optimizer_state"]
 
@@ -46,6 +46,9 @@ def save_checkpoint(
     check_module("model", model)
     if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
+    check_path("path", path)
+    if epoch is not None:
+        check_non_negative_int("epoch", epoch)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {"model": model.state_dict(), "epoch": epoch, "extra": extra}
@@ -90,9 +93,19 @@ def load_checkpoint(
             differently shaped parameters, listed in the message), or an
             ``optimizer`` was given but the checkpoint holds no optimizer state.
     """
+    check_path("path", path)
+    check_module("model", model)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
+    if isinstance(map_location, (str, torch.device)):
+        check_device("map_location", map_location, allow_none=False)
+    elif not (isinstance(map_location, dict) or callable(map_location)):
+        raise TypeError(f"map_location must be a device (e.g. 'cpu'), a dict or a function, as torch.load takes, "
+                        f"got {type(map_location).__name__}")
+    check_device("device", device)
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
+        raise FileNotFoundError(f"no checkpoint at path {str(path)!r} (absolute: {path.absolute()})")
     state = torch.load(path, map_location=map_location, weights_only=True)
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(f"{path} is not a d2lhelper checkpoint (no 'model' entry); was it saved with save_checkpoint?")

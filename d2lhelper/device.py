@@ -13,7 +13,7 @@ import random
 import numpy as np
 import torch
 
-from ._checks import check_non_negative_int
+from ._checks import check_bool, check_device, check_non_negative_int
 
 __all__ = ["get_device", "seed_everything", "hardware_summary", "synchronize"]
 
@@ -42,7 +42,14 @@ def get_device(prefer: str | None = None) -> torch.device:
             raise ValueError(f"prefer must be one of 'cuda', 'mps', 'cpu' or None, got {prefer!r}")
         if not available[kind]:
             raise ValueError(f"prefer={prefer!r} was asked for, but no {kind} device is available here")
-        return torch.device(prefer)
+        try:
+            device = torch.device(prefer)
+        except RuntimeError:
+            raise ValueError(f"prefer must be a device such as 'cuda' or 'cuda:0', got {prefer!r}") from None
+        if kind == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"prefer={prefer!r} was asked for, but this machine has {torch.cuda.device_count()} "
+                             f"CUDA device(s): use an index in [0, {torch.cuda.device_count()})")
+        return device
     for kind in ("cuda", "mps"):
         if available[kind]:
             return torch.device(kind)
@@ -69,6 +76,7 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> int:
         The seed, so a notebook can print what it used.
     """
     check_non_negative_int("seed", seed)
+    check_bool("deterministic", deterministic)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # seeds CUDA and MPS generators too
@@ -98,7 +106,11 @@ def hardware_summary(device: torch.device | str | None = None) -> str:
 
     Example: ``"CPU: x86_64, 2 threads, torch 2.5.1"`` or
     ``"GPU: NVIDIA H100 80GB HBM3, torch 2.5.1+cu124"``.
+
+    Raises:
+        TypeError, ValueError: ``device`` is not a device, or not one this machine has.
     """
+    check_device("device", device)
     device = torch.device(device) if device is not None else get_device()
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_module, check_positive_int
+from ._checks import check_bool, check_module, check_positive_int, check_str_sequence, check_type
 from .plotting import show_heatmaps, show_images
 
 __all__ = ["Predictions", "bleu", "predict", "confusion_matrix", "plot_confusion_matrix", "show_misclassified"]
@@ -63,6 +63,8 @@ def confusion_matrix(y: torch.Tensor, pred: torch.Tensor, num_classes: int) -> t
         y, pred: integer labels of shape ``(n,)`` in ``[0, num_classes)``.
     """
     check_positive_int("num_classes", num_classes)
+    check_type("y", y, torch.Tensor, "a tensor of integer labels")
+    check_type("pred", pred, torch.Tensor, "a tensor of integer labels")
     if y.shape != pred.shape or y.ndim != 1:
         raise ValueError(f"y and pred must both have shape (n,), got {tuple(y.shape)} and {tuple(pred.shape)}")
     for name, t in (("y", y), ("pred", pred)):
@@ -76,6 +78,9 @@ def confusion_matrix(y: torch.Tensor, pred: torch.Tensor, num_classes: int) -> t
 def plot_confusion_matrix(cm: torch.Tensor, classes: Sequence[str], *, normalize: bool = True,
                           title: str = "Confusion matrix") -> plt.Axes:
     """Heatmap of a confusion matrix; rows (true classes) sum to 1 if ``normalize``."""
+    check_type("cm", cm, torch.Tensor, "a tensor of counts, e.g. from confusion_matrix")
+    check_str_sequence("classes", classes, example="['cat', 'dog']")
+    check_bool("normalize", normalize)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] != len(classes):
         raise ValueError(f"cm must be ({len(classes)}, {len(classes)}) for {len(classes)} classes, "
                          f"got {tuple(cm.shape)}")
@@ -93,7 +98,13 @@ def plot_confusion_matrix(cm: torch.Tensor, classes: Sequence[str], *, normalize
 
 def show_misclassified(preds: Predictions, classes: Sequence[str], n: int = 12, *, num_cols: int = 6) -> np.ndarray:
     """The ``n`` most confidently wrong predictions, titled ``pred (prob) / true``."""
+    check_type("preds", preds, Predictions, "a Predictions (from predict)")
+    check_str_sequence("classes", classes, example="data.classes")
     check_positive_int("n", n)
+    check_positive_int("num_cols", num_cols)
+    if len(preds.y) and max(int(preds.y.max()), int(preds.pred.max())) >= len(classes):
+        raise ValueError(f"classes must name every label in preds (up to "
+                         f"{max(int(preds.y.max()), int(preds.pred.max()))}), got {len(classes)} names")
     wrong = (preds.pred != preds.y).nonzero().flatten()
     if len(wrong) == 0:
         raise ValueError("there are no misclassified examples to show")

@@ -16,6 +16,10 @@ import seaborn as sns
 import torch
 
 from ._checks import check_positive_int
+from ._checks import (check_axes, check_bool, check_choice, check_cmap, check_non_negative_float, check_pair,
+                      check_positive_float)
+
+_SCALES = ("linear", "log", "symlog", "logit")
 
 __all__ = ["plot", "show_images", "show_heatmaps", "LivePlot"]
 
@@ -56,6 +60,20 @@ def plot(
     Returns:
         The axes drawn on.
     """
+    for name, v in (("X", X), ("Y", Y)):
+        if v is not None and (isinstance(v, str) or not hasattr(v, "__len__") or getattr(v, "ndim", 1) == 0):
+            raise TypeError(f"{name} must be a list, NumPy array or tensor of numbers (or a list of them), "
+                            f"got {type(v).__name__} {v!r:.60}")
+    check_pair("xlim", xlim, allow_none=True)
+    check_pair("ylim", ylim, allow_none=True)
+    check_choice("xscale", xscale, _SCALES)
+    check_choice("yscale", yscale, _SCALES)
+    if isinstance(fmts, str) or not isinstance(fmts, Sequence) or not fmts or not all(isinstance(f, str) for f in fmts):
+        raise TypeError(f"fmts must be a non-empty sequence of matplotlib format strings such as ('-', 'm--'), "
+                        f"got {fmts!r:.60}")
+    check_pair("figsize", figsize, positive=True)
+    check_axes("ax", ax)
+
     def as_list(v: ArrayLike) -> list[np.ndarray]:
         if isinstance(v, (list, tuple)) and len(v) and hasattr(v[0], "__len__"):
             return [_to_numpy(a) for a in v]
@@ -121,6 +139,8 @@ def show_images(
     """
     check_positive_int("num_rows", num_rows)
     check_positive_int("num_cols", num_cols)
+    check_positive_float("scale", scale)
+    check_cmap("cmap", cmap)
     n = min(len(imgs), num_rows * num_cols)
     if n == 0:
         raise ValueError("imgs must hold at least one image, got none")
@@ -177,6 +197,14 @@ def show_heatmaps(
     rows, cols = m.shape[:2]
     if titles is not None and len(titles) != cols:
         raise ValueError(f"titles must have one entry per column ({cols}), got {len(titles)}")
+    for name, labels, size, what in (("xticklabels", xticklabels, m.shape[3], "column"),
+                                     ("yticklabels", yticklabels, m.shape[2], "row")):
+        if not isinstance(labels, (str, bool, int)) and len(labels) != size:
+            raise ValueError(f"{name} must have one label per matrix {what} ({size}), or be 'auto', True or "
+                             f"False, got {len(labels)} labels")
+    check_bool("annot", annot)
+    check_cmap("cmap", cmap)
+    check_pair("figsize", figsize, positive=True)
     fig, axes = plt.subplots(rows, cols, figsize=(figsize[0] * cols, figsize[1] * rows), squeeze=False,
                              sharex=True, sharey=True)
     vmin, vmax = float(m.min()), float(m.max())
@@ -278,6 +306,12 @@ class LivePlot(_LiveFigure):
     ) -> None:
         if not legend:
             raise ValueError("legend must name at least one curve, got an empty sequence")
+        check_pair("xlim", xlim, allow_none=True)
+        check_pair("ylim", ylim, allow_none=True)
+        check_choice("yscale", yscale, _SCALES)
+        check_pair("figsize", figsize, positive=True)
+        check_non_negative_float("min_interval", min_interval)
+        check_bool("display", display, allow_none=True)
         self.legend = list(legend)
         self.series: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in self.legend}
         fig, self.ax = plt.subplots(figsize=figsize)

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._checks import check_positive_int, check_positive_ints
+from ._checks import check_float_in_range, check_positive_int, check_positive_ints
 from .attention import MultiHeadAttention, PositionalEncoding
 from .seq2seq import Decoder, Encoder
 
@@ -46,12 +46,19 @@ class AddNorm(nn.Module):
     def __init__(self, num_hiddens: int, dropout: float = 0.0) -> None:
         super().__init__()
         check_positive_int("num_hiddens", num_hiddens)
+        check_float_in_range("dropout", dropout, 0, 1)
         self.dropout = nn.Dropout(dropout)
         self.ln = nn.LayerNorm(num_hiddens)
 
     def forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        for name, t in (("X", X), ("Y", Y)):
+            if not isinstance(t, torch.Tensor):
+                raise TypeError(f"{name} must be a tensor of shape (batch, steps, num_hiddens), got {type(t).__name__}")
         if X.shape != Y.shape:
             raise ValueError(f"X and Y must have the same shape to be added, got {tuple(X.shape)} and {tuple(Y.shape)}")
+        if X.ndim == 0 or X.shape[-1] != self.ln.normalized_shape[0]:
+            raise ValueError(f"X and Y must have num_hiddens={self.ln.normalized_shape[0]} features in the last "
+                             f"axis, got shape {tuple(X.shape)}")
         return self.ln(X + self.dropout(Y))
 
 

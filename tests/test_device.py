@@ -29,6 +29,18 @@ def test_get_device_rejects_unknown_and_unavailable():
             d2l.get_device("cuda")
 
 
+def test_get_device_rejects_a_cuda_index_the_machine_does_not_have(monkeypatch):
+    # A one-GPU machine, simulated: torch.device("cuda:1") itself would be accepted and fail much later.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert d2l.get_device("cuda:0") == torch.device("cuda:0")
+    assert d2l.get_device("cuda") == torch.device("cuda")
+    with pytest.raises(ValueError, match=r"prefer='cuda:1'.*1 CUDA device\(s\).*\[0, 1\)"):
+        d2l.get_device("cuda:1")
+    with pytest.raises(ValueError, match="prefer must be a device such as"):
+        d2l.get_device("cuda:x")
+
+
 def test_seed_everything_reproduces_all_generators():
     def draw():
         return random.random(), np.random.rand(), torch.rand(3)

@@ -48,6 +48,8 @@ def load_planetoid(name: str = "Cora", *, transform: Callable[[Any], Any] | None
     """
     if name not in PLANETOID_NAMES:
         raise ValueError(f"name must be one of {list(PLANETOID_NAMES)}, got {name!r}")
+    if transform is not None and not callable(transform):
+        raise TypeError(f"transform must be a function (a callable) or None, got {type(transform).__name__}")
     for suffix in _RAW_SUFFIXES:
         fetch(f"ind.{name.lower()}.{suffix}")  # -> <cache>/planetoid/<name>/raw/...
     root = cache_dir() / "planetoid"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .._checks import check_positive_int
+from .._checks import check_non_negative_int, check_positive_int
 from ..text import Vocab
 from ._fetch import DatasetError, fetch
 from .loaders import TensorLoader
@@ -175,6 +175,7 @@ def load_translation(
         check_positive_int("num_steps", num_steps)
         if num_steps < 2:
             raise ValueError(f"num_steps must be >= 2 (a token and <eos>), got {num_steps}")
+    check_non_negative_int("seed", seed)
     if task in ("auto", "fra-eng"):
         try:
             return _build("fra-eng", _fra_eng_pairs(num_train, num_test, num_steps or 10, seed),

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_positive_int
+from .._checks import check_non_negative_int, check_path, check_positive_int
 from ._fetch import DatasetError, _offline, cache_dir, fetch
 from .loaders import TensorLoader
 
@@ -130,6 +130,7 @@ def load_digits(
     from sklearn.datasets import load_digits as sk_digits
 
     check_positive_int("batch_size", batch_size)
+    check_non_negative_int("seed", seed)
     digits = sk_digits()
     X = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (1797, 1, 8, 8)
     y = torch.tensor(digits.target, dtype=torch.int64)
@@ -170,6 +171,7 @@ def load_mnist_5k(batch_size: int, resize: int | tuple[int, int] | None = None, 
     import pandas as pd
 
     check_positive_int("batch_size", batch_size)
+    check_non_negative_int("seed", seed)
     resizer = _resize(resize)
     try:
         path = fetch("mnist_5k.csv.gz")
@@ -216,6 +218,7 @@ def load_fashion_mnist(batch_size: int, resize: int | tuple[int, int] | None = N
         ValueError: a bad argument, or an invalid ``D2LHELPER_TIMEOUT``.
     """
     check_positive_int("batch_size", batch_size)
+    check_path("root", root, allow_none=True)
     resizer = _resize(resize)
     root_path = Path(root) if root is not None else cache_dir() / "fashion-mnist"
     tensors = _fashion_mnist_tensors(root_path)

@@ -10,7 +10,8 @@ import math
 import torch
 from torch import nn
 
-from ._checks import check_non_negative_int, check_positive_int
+from ._checks import check_non_negative_int, check_positive_int, check_values, values_trusted
+from ._checks import check_bool, check_float_in_range
 
 __all__ = ["AdditiveAttention", "DotProductAttention", "MultiHeadAttention", "PositionalEncoding", "masked_softmax"]
 
@@ -27,6 +28,8 @@ def _check_valid_lens(valid_lens: torch.Tensor, batch: int, queries: int, keys: 
             f"valid_lens must have shape (batch,)=({batch},) or (batch, queries)=({batch}, {queries}), "
             f"got {tuple(valid_lens.shape)}"
         )
+    if not check_values():  # inside a trainer's loop: no host read (see _checks.values_trusted)
+        return valid_lens
     if valid_lens.is_floating_point() and not torch.equal(valid_lens, valid_lens.round()):
         raise ValueError("valid_lens must hold whole numbers of keys, got fractional values")
     if valid_lens.numel() and (valid_lens.min() < 0 or valid_lens.max() > keys):
@@ -105,6 +108,7 @@ class DotProductAttention(nn.Module):
 
     def __init__(self, dropout: float = 0.0) -> None:
         super().__init__()
+        check_float_in_range("dropout", dropout, 0, 1)
         self.dropout = nn.Dropout(dropout)
         self.attention_weights: torch.Tensor | None = None
 
@@ -138,6 +142,7 @@ class AdditiveAttention(nn.Module):
         check_positive_int("query_size", query_size)
         check_positive_int("key_size", key_size)
         check_positive_int("num_hiddens", num_hiddens)
+        check_float_in_range("dropout", dropout, 0, 1)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
         self.w_v = nn.Linear(num_hiddens, 1, bias=False)
@@ -188,6 +193,11 @@ class MultiHeadAttention(nn.Module):
         check_positive_int("num_heads", num_heads)
         if num_hiddens % num_heads:
             raise ValueError(f"num_hiddens must be divisible by num_heads={num_heads}, got {num_hiddens}")
+        check_float_in_range("dropout", dropout, 0, 1)
+        check_bool("bias", bias)
+        for name, size in (("query_size", query_size), ("key_size", key_size), ("value_size", value_size)):
+            if size is not None:  # 0 would silently mean num_hiddens
+                check_positive_int(name, size)
         self.num_heads = num_heads
         self.attention = DotProductAttention(dropout)
         self.W_q = nn.Linear(query_size or num_hiddens, num_hiddens, bias=bias)
@@ -222,8 +232,9 @@ class MultiHeadAttention(nn.Module):
         if valid_lens is not None:
             valid_lens = _check_valid_lens(valid_lens, B, Q, keys.shape[1])
             valid_lens = valid_lens.repeat_interleave(self.num_heads, dim=0)  # (B*heads, Q)
-        out = self.attention(self._split(self.W_q(queries)), self._split(self.W_k(keys)),
-                             self._split(self.W_v(values)), valid_lens)  # (B*heads, Q, H/heads)
+        with values_trusted():  # checked once above, not again per head inside
+            out = self.attention(self._split(self.W_q(queries)), self._split(self.W_k(keys)),
+                                 self._split(self.W_v(values)), valid_lens)  # (B*heads, Q, H/heads)
         return self.W_o(self._merge(out))  # (B, Q, H)
 
 
@@ -246,6 +257,7 @@ class PositionalEncoding(nn.Module):
         super().__init__()
         check_positive_int("num_hiddens", num_hiddens)
         check_positive_int("max_len", max_len)
+        check_float_in_range("dropout", dropout, 0, 1)
         self.dropout = nn.Dropout(dropout)
         t = torch.arange(max_len, dtype=torch.float32)[:, None]
         freq = torch.pow(10000.0, -torch.arange(0, num_hiddens, 2, dtype=torch.float32) / num_hiddens)

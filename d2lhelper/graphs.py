@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import check_module, check_positive_int
+from ._checks import check_axes, check_bool, check_device, check_non_negative_int, check_positive_float, check_type
+from ._engine import Epochs, Stepper
 from .device import get_device, hardware_summary
 from .plotting import LivePlot
 from .train import History, accuracy
@@ -79,6 +80,8 @@ def normalized_adjacency(
         :math:`\hat{\mathbf{A}}`, float32 of shape ``(n, n)``, dense or sparse COO.
     """
     edge_index = _check_edge_index(edge_index, num_nodes)
+    check_bool("add_self_loops", add_self_loops)
+    check_bool("sparse", sparse)
     src, dst = edge_index
     weight = torch.ones(src.numel(), device=edge_index.device)
     if add_self_loops:
@@ -126,6 +129,11 @@ def draw_graph(
     """
     import networkx as nx
 
+    check_bool("with_labels", with_labels)
+    check_type("pos", pos, dict, "a dict node -> (x, y), e.g. from networkx.spring_layout", allow_none=True)
+    check_non_negative_int("seed", seed)
+    check_positive_float("node_size", node_size)
+    check_axes("ax", ax)
     if isinstance(graph, torch.Tensor):
         n = num_nodes if num_nodes is not None else (int(graph.max()) + 1 if graph.numel() else 1)
         edge_index = _check_edge_index(graph, n)
@@ -266,6 +274,9 @@ def train_node_classifier(
         raise ValueError(f"lr must be > 0, got {lr!r}")
     if not weight_decay >= 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+    check_bool("select_by_val", select_by_val)
+    check_device("device", device)
+    check_bool("live_plot", live_plot)
     device = torch.device(device) if device is not None else get_device()
     d = _node_data(data, device)
     model.to(device)
@@ -277,36 +288,30 @@ def train_node_classifier(
     curves = [f"{s} accuracy" for s in SPLITS]
     live = LivePlot(xlabel="epoch", ylabel="accuracy", legend=curves, xlim=(0, epochs), ylim=(0, 1),
                     title=title or f"Training {type(model).__name__}") if live_plot else None
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
+    stepper = Stepper(model, optimizer, device)
+    for epoch in (loop := Epochs(epochs, device, history, live)):
         model.train()
-        optimizer.zero_grad(set_to_none=True)
         logits = model(d["x"], d["edge_index"])                              # (n, classes)
         loss = F.cross_entropy(logits[d["train_mask"]], d["y"][d["train_mask"]])
-        loss.backward()
-        optimizer.step()
+        stepper.step(loss)
         model.eval()
         with torch.no_grad():
             logits = model(d["x"], d["edge_index"])
             pred = logits.argmax(dim=1)
-            row: dict[str, float] = {"epoch": epoch, "train_loss": loss.item()}
-            row["val_loss"] = F.cross_entropy(logits[d["val_mask"]], d["y"][d["val_mask"]]).item()
-            for s in SPLITS:
-                m = d[f"{s}_mask"]
-                row[f"{s}_metric"] = accuracy(pred[m], d["y"][m]).item() / sizes[s]
-        row["seconds"] = time.perf_counter() - t0
-        history.rows.append(row)
+            val_loss = F.cross_entropy(logits[d["val_mask"]], d["y"][d["val_mask"]])
+            correct = [accuracy(pred[d[f"{s}_mask"]], d["y"][d[f"{s}_mask"]]) for s in SPLITS]
+            # the epoch's one host read: both losses and the correct counts of every split
+            train_loss, val_loss_value, *right = torch.stack([loss.detach(), val_loss, *correct]).tolist()
+        row: dict[str, float] = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss_value}
+        row.update({f"{s}_metric": r / sizes[s] for s, r in zip(SPLITS, right)})
+        loop.record(row, {f"{s} accuracy": row[f"{s}_metric"] for s in SPLITS})
         better = (row["val_metric"], -row["val_loss"]) > (history.best["val"], -history.best["val_loss"])
         if not select_by_val or better:
             history.best = {"epoch": epoch, "val_loss": row["val_loss"],
                             **{s: row[f"{s}_metric"] for s in SPLITS}}
             if select_by_val:
                 best_state = copy.deepcopy(model.state_dict())
-        if live is not None:
-            live.add(epoch, {f"{s} accuracy": row[f"{s}_metric"] for s in SPLITS})
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
-    if live is not None:
-        live.finish()
     return history

@@ -13,7 +13,6 @@ Perplexity is :math:`\\exp\\big(-\\frac1n\\sum_t \\log p(x_t \\mid x_{<t})\\big)
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from typing import Any
 
@@ -22,9 +21,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import check_module, check_non_negative_int, check_positive_int
-from .device import get_device, hardware_summary, synchronize
+from ._checks import check_bool, check_device, check_type
+from ._engine import Epochs, Stepper, check_amp, check_grad_clip, to_device
+from .device import get_device, hardware_summary
 from .plotting import LivePlot
 from .train import History, _progress
+from .train import _check_loader
 from .sequence import SeqDataLoader
 from .text import Vocab
 
@@ -51,6 +53,7 @@ class RNNLM(nn.Module):
         super().__init__()
         if not isinstance(rnn, nn.RNNBase):
             raise TypeError(f"rnn must be an nn.RNN, nn.GRU or nn.LSTM, got {type(rnn).__name__}")
+        check_positive_int("vocab_size", vocab_size)
         if not rnn.batch_first:
             raise ValueError("rnn must be built with batch_first=True, got batch_first=False")
         if rnn.input_size != vocab_size:
@@ -89,22 +92,27 @@ def _loss_sum(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, state: State) 
 
 @torch.no_grad()
 def perplexity(model: nn.Module, data_iter: SeqDataLoader, device: torch.device | str | None = None) -> float:
-    """Perplexity of ``model`` on every batch of ``data_iter`` (eval mode, state carried if sequential)."""
+    """Perplexity of ``model`` on every batch of ``data_iter`` (eval mode, state carried if sequential).
+
+    The summed cross-entropy stays on the device and is read once, at the end.
+    """
     check_module("model", model)
+    check_device("device", device)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
-    total, n, state = 0.0, 0, None
+    total, n, state = torch.zeros((), device=device), 0, None
     for X, Y in data_iter:
-        X, Y = X.to(device), Y.to(device)
+        X, Y = to_device(X, device), to_device(Y, device)
         if state is None or not getattr(data_iter, "sequential", False) or len(X) != _batch_of(state):
             state = model.begin_state(len(X), device)
         loss, state = _loss_sum(model, X, Y, state)
-        total, n = total + loss.item(), n + Y.numel()
+        total += loss.float()
+        n += Y.numel()
     model.train(was_training)
     if n == 0:
         raise ValueError("data_iter must yield at least one batch, got none")
-    return math.exp(total / n)
+    return math.exp(total.item() / n)
 
 
 def _batch_of(state: State) -> int:
@@ -139,6 +147,7 @@ def train_language_model(
     grad_clip: float | None = 1.0,
     device: torch.device | str | None = None,
     eval_every: int = 1,
+    amp: str | None = None,
     live_plot: bool = True,
     progress: bool = True,
     title: str | None = None,
@@ -156,6 +165,9 @@ def train_language_model(
         epochs: passes over ``train_iter``.
         lr: learning rate of plain SGD, used when ``optimizer`` is None.
         grad_clip: maximum gradient norm; ``None`` disables clipping.
+        amp: ``None``, ``"bf16"`` or ``"fp16"``: mixed precision as in :func:`~d2lhelper.fit`.
+
+    The loop makes one host read per epoch (the summed loss), none per batch.
 
     Returns:
         An :class:`LMHistory` with ``train_ppl``, ``val_ppl`` (where measured),
@@ -165,54 +177,52 @@ def train_language_model(
         raise TypeError(f"model must be an nn.Module with a begin_state method, got {type(model).__name__}")
     check_positive_int("epochs", epochs)
     check_positive_int("eval_every", eval_every)
+    check_type("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer", allow_none=True)
+    if optimizer is not None and lr is not None:
+        raise ValueError(f"lr must be None when an optimizer is given (lr only sets the SGD used without one), "
+                         f"got lr={lr!r}")
     if optimizer is None:
         if lr is None or not lr > 0:
             raise ValueError(f"lr must be a positive float when no optimizer is given, got {lr!r}")
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    if grad_clip is not None and not grad_clip > 0:
-        raise ValueError(f"grad_clip must be a positive float or None, got {grad_clip!r}")
+    check_grad_clip(grad_clip)
+    check_amp(amp)
+    _check_loader("train_iter", train_iter)
     if len(train_iter) == 0:
         raise ValueError("train_iter must yield at least one batch, got none")
+    if val_iter is not None:
+        _check_loader("val_iter", val_iter)
+    check_device("device", device)
+    check_bool("live_plot", live_plot)
+    check_bool("progress", progress)
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
     history = LMHistory(metric_name="", hardware=hardware_summary(device))
     legend = ["train perplexity"] + (["validation perplexity"] if val_iter is not None else [])
     live = LivePlot(xlabel="epoch", ylabel="perplexity (no unit)", legend=legend, xlim=(0, epochs),
                     title=title or f"Training {type(model).__name__}") if live_plot else None
+    stepper = Stepper(model, optimizer, device, grad_clip=grad_clip, amp=amp)
     sequential = getattr(train_iter, "sequential", False)
-    for epoch in range(1, epochs + 1):
+    for epoch in (loop := Epochs(epochs, device, history, live)):
         model.train()
-        t0 = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
         n, state = 0, None
         for X, Y in _progress(train_iter, f"epoch {epoch}/{epochs}", progress):
-            X, Y = X.to(device), Y.to(device)
+            X, Y = to_device(X, device), to_device(Y, device)
             if state is None or not sequential or len(X) != _batch_of(state):
                 state = model.begin_state(len(X), device)
             else:
                 state = _detach(state)  # truncate backpropagation at the batch boundary
-            loss, state = _loss_sum(model, X, Y, state)
-            optimizer.zero_grad(set_to_none=True)
-            (loss / Y.numel()).backward()
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-            loss_sum += loss.detach()
+            with stepper.autocast():
+                loss, state = _loss_sum(model, X, Y, state)
+            stepper.step(loss / Y.numel())
+            loss_sum += loss.detach().float()
             n += Y.numel()
-        synchronize(device)
-        train_seconds = time.perf_counter() - t0
+        train_seconds = loop.end_training()
         row = {"epoch": epoch, "train_ppl": math.exp(loss_sum.item() / n), "tokens_per_s": n / train_seconds}
         if val_iter is not None and (epoch % eval_every == 0 or epoch == epochs):
             row["val_ppl"] = perplexity(model, val_iter, device)
-        row["seconds"] = time.perf_counter() - t0
-        history.rows.append(row)
-        if live is not None:
-            values = {"train perplexity": row["train_ppl"]}
-            if "val_ppl" in row:
-                values["validation perplexity"] = row["val_ppl"]
-            live.add(epoch, values)
-    if live is not None:
-        live.finish()
+        loop.record(row, {"train perplexity": row["train_ppl"], "validation perplexity": row.get("val_ppl")})
     return history
 
 
@@ -235,6 +245,11 @@ def generate(prefix: str, num_preds: int, model: nn.Module, vocab: Vocab, *, tok
         ``prefix`` followed by the ``num_preds`` generated tokens.
     """
     check_non_negative_int("num_preds", num_preds)
+    check_type("prefix", prefix, str, "a str")
+    check_module("model", model)
+    check_type("vocab", vocab, Vocab, "a d2lhelper Vocab")
+    check_device("device", device)
+    check_type("generator", generator, torch.Generator, "a torch.Generator", allow_none=True)
     if token not in ("char", "word"):
         raise ValueError(f"token must be 'char' or 'word', got {token!r}")
     if not temperature >= 0:

@@ -13,7 +13,6 @@ methods work for the GRU decoders of this module and the Transformer of
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +21,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_positive_int, check_positive_ints
+from ._checks import check_positive_int, check_positive_ints, check_values, values_trusted
 from .attention import AdditiveAttention
-from .device import get_device, hardware_summary, synchronize
+from ._engine import Epochs, Stepper, check_amp, check_grad_clip, to_device
+from .device import get_device, hardware_summary
 from .plotting import LivePlot
 from .text import Vocab
 from .train import History, _progress
+from .train import _check_loader
+from ._checks import check_bool, check_device, check_type
 
 __all__ = [
     "Decoder",
@@ -213,12 +215,16 @@ def masked_cross_entropy(logits: torch.Tensor, Y: torch.Tensor, valid_lens: torc
     Returns:
         A scalar: the loss per real token.
     """
+    for name, t in (("logits", logits), ("Y", Y), ("valid_lens", valid_lens)):
+        check_type(name, t, torch.Tensor, "a tensor")
+    if Y.dtype.is_floating_point or Y.dtype.is_complex or Y.dtype == torch.bool:
+        raise TypeError(f"Y must hold integer token indices, got dtype {Y.dtype}")
     if logits.ndim != 3 or Y.shape != logits.shape[:2]:
         raise ValueError(f"logits must be (batch, steps, vocab) and Y (batch, steps), got {tuple(logits.shape)} "
                          f"and {tuple(Y.shape)}")
     if valid_lens.shape != Y.shape[:1]:
         raise ValueError(f"valid_lens must have shape (batch,)=({Y.shape[0]},), got {tuple(valid_lens.shape)}")
-    if valid_lens.numel() and (valid_lens.min() < 0 or valid_lens.max() > Y.shape[1]):
+    if check_values() and valid_lens.numel() and (valid_lens.min() < 0 or valid_lens.max() > Y.shape[1]):
         raise ValueError(f"valid_lens must lie in [0, {Y.shape[1]}], got values in "
                          f"[{valid_lens.min().item()}, {valid_lens.max().item()}]")
     total, tokens = _token_loss_sum(logits, Y, valid_lens)
@@ -256,13 +262,14 @@ class Seq2SeqHistory(History):
 def _eval_loss(model: EncoderDecoder, data_iter: Iterable, bos: int, device: torch.device) -> float:
     was_training = model.training
     model.eval()
-    total = tokens = torch.zeros((), device=device)
+    sums = torch.zeros(2, dtype=torch.float64, device=device)  # (loss sum, target tokens)
     for X, X_len, Y, Y_len in data_iter:
-        X, X_len, Y, Y_len = (t.to(device) for t in (X, X_len, Y, Y_len))
+        X, X_len, Y, Y_len = to_device((X, X_len, Y, Y_len), device)
         loss_sum, n = _token_loss_sum(model(X, _decoder_input(Y, bos), X_len), Y, Y_len)
-        total, tokens = total + loss_sum, tokens + n
+        sums += torch.stack([loss_sum.double(), n.double()])
     model.train(was_training)
-    return total.item() / max(tokens.item(), 1)
+    total, tokens = sums.tolist()  # the one host read
+    return total / max(tokens, 1)
 
 
 def train_seq2seq(
@@ -275,6 +282,7 @@ def train_seq2seq(
     lr: float = 0.005,
     grad_clip: float | None = 1.0,
     device: torch.device | str | None = None,
+    amp: str | None = None,
     live_plot: bool = True,
     progress: bool = True,
     title: str | None = None,
@@ -291,6 +299,9 @@ def train_seq2seq(
         epochs: number of passes (> 0).
         lr: Adam's learning rate.
         grad_clip: clip the gradient norm to this (``None``: no clipping).
+        amp: ``None``, ``"bf16"`` or ``"fp16"``: mixed precision as in :func:`~d2lhelper.fit`.
+
+    The loop makes one host read per epoch (the summed loss and token count), none per batch.
 
     Returns:
         A :class:`Seq2SeqHistory` with per-token losses and target tokens per second.
@@ -300,10 +311,17 @@ def train_seq2seq(
     check_positive_int("epochs", epochs)
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
+    check_type("tgt_vocab", tgt_vocab, Vocab, "a d2lhelper Vocab")
     if "<bos>" not in tgt_vocab.token_to_idx:
         raise ValueError("tgt_vocab must have a '<bos>' token (reserved_tokens=['<pad>', '<bos>', '<eos>'])")
-    if grad_clip is not None and not grad_clip > 0:
-        raise ValueError(f"grad_clip must be a positive float or None, got {grad_clip!r}")
+    check_grad_clip(grad_clip)
+    check_amp(amp)
+    _check_loader("train_iter", train_iter)
+    if val_iter is not None:
+        _check_loader("val_iter", val_iter)
+    check_device("device", device)
+    check_bool("live_plot", live_plot)
+    check_bool("progress", progress)
     bos = tgt_vocab["<bos>"]
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
@@ -312,34 +330,23 @@ def train_seq2seq(
     legend = ["train loss"] + (["val loss"] if val_iter is not None else [])
     live = LivePlot(xlabel="epoch", ylabel="loss per token", legend=legend, xlim=(0, epochs),
                     title=title or f"Training {type(model.decoder).__name__}") if live_plot else None
+    stepper = Stepper(model, optimizer, device, grad_clip=grad_clip, amp=amp)
     model.train()
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
-        loss_sum = torch.zeros((), device=device)
-        token_count = torch.zeros((), dtype=torch.int64, device=device)
+    for epoch in (loop := Epochs(epochs, device, history, live)):
+        sums = torch.zeros(2, dtype=torch.float64, device=device)  # (loss sum, target tokens): no per-batch sync
         for X, X_len, Y, Y_len in _progress(train_iter, f"epoch {epoch}/{epochs}", progress):
-            X, X_len, Y, Y_len = (t.to(device) for t in (X, X_len, Y, Y_len))
-            total, n = _token_loss_sum(model(X, _decoder_input(Y, bos), X_len), Y, Y_len)
-            optimizer.zero_grad(set_to_none=True)
-            (total / n.clamp(min=1)).backward()  # the loss per real token
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-            loss_sum += total.detach()  # sums stay on the device: no per-batch sync
-            token_count += n
-        synchronize(device)
-        train_seconds = time.perf_counter() - t0
-        tokens = token_count.item()
-        row: dict[str, float] = {"epoch": epoch, "train_loss": loss_sum.item() / tokens}
+            X, X_len, Y, Y_len = to_device((X, X_len, Y, Y_len), device)
+            with stepper.autocast():
+                total, n = _token_loss_sum(model(X, _decoder_input(Y, bos), X_len), Y, Y_len)
+            stepper.step(total / n.clamp(min=1))  # the loss per real token
+            sums += torch.stack([total.detach().double(), n.double()])
+        train_seconds = loop.end_training()
+        loss_sum, tokens = sums.tolist()
+        row: dict[str, float] = {"epoch": epoch, "train_loss": loss_sum / max(tokens, 1)}
         if val_iter is not None:
             row["val_loss"] = _eval_loss(model, val_iter, bos, device)
         row["tokens_per_s"] = tokens / train_seconds
-        row["seconds"] = time.perf_counter() - t0
-        history.rows.append(row)
-        if live is not None:
-            live.add(epoch, {"train loss": row["train_loss"], **({"val loss": row["val_loss"]} if val_iter else {})})
-    if live is not None:
-        live.finish()
+        loop.record(row, {"train loss": row["train_loss"], "val loss": row.get("val_loss")})
     return history
 
 
@@ -414,8 +421,14 @@ def translate(
     Returns:
         One :class:`Translation` per sentence.
     """
+    if not isinstance(model, EncoderDecoder):
+        raise TypeError(f"model must be a d2lhelper EncoderDecoder, got {type(model).__name__}")
     check_positive_int("num_steps", num_steps)
     check_positive_int("beam_size", beam_size)
+    check_type("src_vocab", src_vocab, Vocab, "a d2lhelper Vocab")
+    check_type("tgt_vocab", tgt_vocab, Vocab, "a d2lhelper Vocab")
+    check_device("device", device)
+    check_bool("return_attention", return_attention)
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}")
     _check_special(src_vocab, "src_vocab", ["<pad>", "<eos>"])
@@ -431,10 +444,11 @@ def translate(
         encoded = [_source_ids(s, src_vocab, num_steps) for s in sentences]
         X = torch.tensor([ids for ids, _ in encoded], device=device)
         lens = torch.tensor([n for _, n in encoded], device=device)
-        if beam_size == 1:
-            return _greedy(model, X, lens, tgt_vocab, num_steps, return_attention)
-        return [_beam(model, X[i:i + 1], lens[i:i + 1], tgt_vocab, num_steps, beam_size, alpha)
-                for i in range(len(sentences))]
+        with values_trusted():  # lens were built here, in range: no checks inside the decoder's attention
+            if beam_size == 1:
+                return _greedy(model, X, lens, tgt_vocab, num_steps, return_attention)
+            return [_beam(model, X[i:i + 1], lens[i:i + 1], tgt_vocab, num_steps, beam_size, alpha)
+                    for i in range(len(sentences))]
     finally:
         model.train(was_training)
 
@@ -458,9 +472,10 @@ def _greedy(model: EncoderDecoder, X: torch.Tensor, lens: torch.Tensor, tgt_voca
             attention.append(model.decoder.attention_weights.select(-2, -1))  # this step's weights
         finished |= tok == eos
         dec_X = tok[:, None]
-        if bool(finished.all()):
+        if bool(finished.all()):  # one host read per step, to stop early once every sentence has ended
             break
     ids = torch.stack(out_ids, dim=1).tolist()
+    final_scores = scores.tolist()
     results = []
     for b in range(B):
         toks = []
@@ -471,7 +486,7 @@ def _greedy(model: EncoderDecoder, X: torch.Tensor, lens: torch.Tensor, tgt_voca
         att = None
         if attention:
             att = torch.stack([a[b] for a in attention], dim=-2)[..., :len(toks) + 1, :].cpu()
-        results.append(Translation(tgt_vocab.to_tokens(toks), float(scores[b]), att))
+        results.append(Translation(tgt_vocab.to_tokens(toks), final_scores[b], att))
     return results
 
 
@@ -491,27 +506,31 @@ def _beam(model: EncoderDecoder, X: torch.Tensor, lens: torch.Tensor, tgt_vocab:
         logits, state = model.decoder(dec_X, state)
         logp = torch.log_softmax(logits[:, -1], dim=-1)  # (n, V)
         cand = live_scores[:, None] + logp  # (n, V)
-        for i, h in enumerate(hyps):  # every live hypothesis may end here
-            raw = float(cand[i, eos])
-            finished.append((normalised(raw, len(h) + 1), raw, h))
+        n, V = cand.shape
+        eos_scores = cand[:, eos].clone()  # (n,): every live hypothesis may end here
         cand[:, eos] = -math.inf
-        k = min(beam_size, cand.numel())
-        top, flat = cand.flatten().topk(k)
-        keep = top > -math.inf
-        top, flat = top[keep], flat[keep]
-        if top.numel() == 0:
+        top, flat = cand.flatten().topk(min(beam_size, cand.numel()))  # (k,), (k,)
+        # The one host read of this step: the n ending scores, the k best continuations and where they are.
+        # float64 holds the float32 scores and the indices (< n * V) exactly.
+        host = torch.cat([eos_scores.double(), top.double(), flat.double()]).tolist()
+        k = len(top)
+        ends, best, where = host[:n], host[n:n + k], [int(f) for f in host[n + k:]]
+        for h, raw in zip(hyps, ends):
+            finished.append((normalised(raw, len(h) + 1), raw, h))
+        kept = [(sc, w // V, w % V) for sc, w in zip(best, where) if sc > -math.inf]
+        if not kept:
             break
-        rows, toks = flat // cand.shape[1], flat % cand.shape[1]
         if step == num_steps - 1:  # out of steps: the best unfinished outputs are cut here, as greedy's would be
-            for s, r, tok in zip(top.tolist(), rows.tolist(), toks.tolist()):
-                finished.append((normalised(s, num_steps), s, hyps[r] + [tok]))
+            for sc, r, tok in kept:
+                finished.append((normalised(sc, num_steps), sc, hyps[r] + [tok]))
             break
         best_done = max(f[0] for f in finished)
-        if alpha == 0 and best_done >= float(top[0]):
+        if alpha == 0 and best_done >= kept[0][0]:
             break  # log-probabilities only fall: no live hypothesis can overtake the best finished one
-        hyps = [hyps[r] + [t] for r, t in zip(rows.tolist(), toks.tolist())]
-        live_scores = top
+        hyps = [hyps[r] + [tok] for _, r, tok in kept]
+        live_scores = top[:len(kept)]  # topk sorts, so the kept (finite) scores come first
+        rows = torch.tensor([r for _, r, _ in kept], device=X.device)
         state = model.decoder.reorder_state(state, rows)
-        dec_X = toks[:, None]
+        dec_X = torch.tensor([[tok] for _, _, tok in kept], device=X.device)
     _, raw, ids = max(finished, key=lambda f: f[0])
     return Translation(tgt_vocab.to_tokens(ids), raw)

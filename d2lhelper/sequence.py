@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import torch
 
 from ._checks import check_positive_int
+from ._checks import check_bool, check_device, check_non_negative_int, check_type
 
 __all__ = ["seq_data_iter_random", "seq_data_iter_sequential", "SeqDataLoader"]
 
@@ -24,6 +25,8 @@ def _check(corpus: torch.Tensor, batch_size: int, num_steps: int) -> None:
     if not isinstance(corpus, torch.Tensor) or corpus.ndim != 1:
         shape = tuple(corpus.shape) if isinstance(corpus, torch.Tensor) else type(corpus).__name__
         raise ValueError(f"corpus must be a 1-D tensor of token indices, got {shape}")
+    if corpus.dtype.is_floating_point or corpus.dtype.is_complex or corpus.dtype == torch.bool:
+        raise TypeError(f"corpus must hold integer token indices, got dtype {corpus.dtype}")
     check_positive_int("batch_size", batch_size)
     check_positive_int("num_steps", num_steps)
     if len(corpus) <= num_steps:
@@ -43,12 +46,14 @@ def seq_data_iter_random(corpus: torch.Tensor, batch_size: int, num_steps: int,
     last batch may be smaller. ``Y`` is ``X`` shifted one token ahead.
     """
     _check(corpus, batch_size, num_steps)
+    check_type("generator", generator, torch.Generator, "a torch.Generator", allow_none=True)
     corpus = corpus[_offset(num_steps, generator):]
     num_windows = (len(corpus) - 1) // num_steps
     if num_windows == 0:
         raise ValueError(f"num_steps ({num_steps}) is too long for the corpus ({len(corpus)} tokens)")
-    starts = torch.randperm(num_windows, generator=generator) * num_steps
-    steps = torch.arange(num_steps)
+    # the order is drawn on the CPU (where the generator lives), then indexes the corpus where it is
+    starts = (torch.randperm(num_windows, generator=generator) * num_steps).to(corpus.device)
+    steps = torch.arange(num_steps, device=corpus.device)
     for i in range(0, num_windows, batch_size):
         idx = starts[i:i + batch_size, None] + steps  # (b, num_steps)
         yield corpus[idx], corpus[idx + 1]
@@ -63,6 +68,7 @@ def seq_data_iter_sequential(corpus: torch.Tensor, batch_size: int, num_steps: i
     ``(t + 1) * num_steps`` of every stream.
     """
     _check(corpus, batch_size, num_steps)
+    check_type("generator", generator, torch.Generator, "a torch.Generator", allow_none=True)
     offset = _offset(num_steps, generator)
     per_row = (len(corpus) - offset - 1) // batch_size
     if per_row < num_steps:
@@ -80,14 +86,23 @@ class SeqDataLoader:
     Args:
         random_iter: random sampling if True, else sequential partitioning.
         seed: seeds the offsets and shuffling; each epoch draws new ones.
+        device: keep the corpus there (e.g. ``"cuda"``), so batches are cut on
+            the device and a trainer copies nothing per batch; ``None`` leaves it where it is.
 
     ``len(loader)`` is the number of batches per epoch; ``loader.sequential`` tells
     a trainer whether it may carry the hidden state across batches.
     """
 
     def __init__(self, corpus: torch.Tensor, batch_size: int, num_steps: int, *,
-                 random_iter: bool = False, seed: int | None = None) -> None:
+                 random_iter: bool = False, seed: int | None = None,
+                 device: torch.device | str | None = None) -> None:
         _check(corpus, batch_size, num_steps)
+        check_bool("random_iter", random_iter)
+        if seed is not None:
+            check_non_negative_int("seed", seed)
+        check_device("device", device)
+        if device is not None:
+            corpus = corpus.to(device)
         self.corpus, self.batch_size, self.num_steps = corpus, batch_size, num_steps
         self.sequential = not random_iter
         self.generator = torch.Generator().manual_seed(seed) if seed is not None else None

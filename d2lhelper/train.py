@@ -8,19 +8,21 @@ second and wall time) that prints as a table and plots as curves.
 """
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from ._checks import check_module, check_positive_int
+from ._checks import check_module, check_positive_int, values_trusted
+from ._checks import check_bool, check_callable, check_device, check_type
+from ._engine import Epochs, Stepper, check_amp, progress_bar, to_device
+from ._engine import progress_bar as _progress  # noqa: F401 - the other trainers import it from here
 from .checkpoint import move_optimizer_state
-from .device import get_device, hardware_summary, synchronize
+from .device import get_device, hardware_summary
 from .plotting import LivePlot
 
 __all__ = ["accuracy", "evaluate", "fit", "History"]
@@ -45,20 +47,18 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat == y).sum()
 
 
-def _progress(iterable: Iterable[Any], desc: str, progress: bool) -> Iterable[Any]:
-    """A ``tqdm`` bar over one epoch's batches.
-
-    Passing ``disable`` only to switch bars off keeps ``TQDM_DISABLE=1`` in charge otherwise.
-    """
-    return tqdm(iterable, desc=desc, leave=False, **({} if progress else {"disable": True}))
-
-
-def _to(x: Any, device: torch.device) -> Any:
-    if isinstance(x, torch.Tensor):
-        return x.to(device, non_blocking=True)
-    if isinstance(x, (list, tuple)):
-        return type(x)(_to(v, device) for v in x)
-    return x
+@contextlib.contextmanager
+def _matmul_precision(precision: str | None) -> Iterator[None]:
+    """Set ``torch.set_float32_matmul_precision`` for the block (``None``: leave it), then restore it."""
+    if precision is None:
+        yield
+        return
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision(precision)
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(before)
 
 
 def _forward(model: nn.Module, X: Any) -> torch.Tensor:
@@ -88,6 +88,7 @@ def evaluate(
     *,
     metric: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = accuracy,
     device: torch.device | str | None = None,
+    amp: str | None = None,
 ) -> dict[str, float]:
     """Mean loss and metric of ``model`` over ``data_iter``, in eval mode.
 
@@ -97,6 +98,7 @@ def evaluate(
         loss_fn: a loss that averages over the batch (e.g. ``nn.CrossEntropyLoss()``);
             ``None`` skips the loss.
         metric: returns the *sum* over the batch (like :func:`accuracy`); ``None`` skips it.
+        amp: ``None``, ``"bf16"`` or ``"fp16"``: run the forward pass under that autocast dtype, as :func:`fit` does.
 
     Returns:
         ``{"loss": ..., "metric": ..., "examples": ...}`` with the keys that apply.
@@ -104,28 +106,34 @@ def evaluate(
     """
     check_module("model", model)
     _check_loader("data_iter", data_iter, reiterable=False)  # one pass: a generator is fine
+    check_callable("loss_fn", loss_fn)
+    check_callable("metric", metric)
+    check_device("device", device)
+    amp_dtype = check_amp(amp)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), device=device)
     metric_sum = torch.zeros((), device=device)
     n = 0
-    for X, y in data_iter:
-        X, y = _to(X, device), _to(y, device)
-        y_hat = _forward(model, X)
-        if loss_fn is not None:
-            loss_sum += loss_fn(y_hat, y) * len(y)
-        if metric is not None:
-            metric_sum += metric(y_hat, y)
-        n += len(y)
+    with values_trusted(), torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        for X, y in data_iter:
+            X, y = to_device(X, device), to_device(y, device)
+            y_hat = _forward(model, X)
+            if loss_fn is not None:
+                loss_sum += loss_fn(y_hat, y).float() * len(y)
+            if metric is not None:
+                metric_sum += metric(y_hat, y)
+            n += len(y)
     model.train(was_training)
     if n == 0:
         raise ValueError(f"data_iter must yield at least one example, got an empty {type(data_iter).__name__}")
+    sums = torch.stack([loss_sum, metric_sum.float()]).tolist()  # one host read
     out: dict[str, float] = {"examples": n}
     if loss_fn is not None:
-        out["loss"] = loss_sum.item() / n
+        out["loss"] = sums[0] / n
     if metric is not None:
-        out["metric"] = metric_sum.item() / n
+        out["metric"] = sums[1] / n
     return out
 
 
@@ -195,6 +203,9 @@ def fit(
     device: torch.device | str | None = None,
     scheduler: Any = None,
     grad_clip: float | None = None,
+    amp: str | None = None,
+    compile: bool = False,
+    tf32: bool = True,
     live_plot: bool = True,
     progress: bool = True,
     title: str | None = None,
@@ -214,6 +225,16 @@ def fit(
         optimizer: built on ``model.parameters()``.
         epochs: number of passes, > 0.
         metric: returns a sum over the batch, e.g. :func:`accuracy`; ``None`` for regression.
+        amp: mixed precision: ``None`` (float32), ``"bf16"`` or ``"fp16"`` runs the
+            forward pass and loss under :func:`torch.autocast` with that dtype (validation
+            too); ``"fp16"`` adds a :class:`torch.amp.GradScaler` (one host read per step,
+            its inf check). bfloat16 works on CPUs and recent GPUs; float16 on GPUs.
+        compile: train and evaluate ``torch.compile(model)`` (the parameters are shared,
+            so ``model`` holds the trained weights afterwards). The first batches pay the
+            compilation time, which the first epoch's ``examples_per_s`` includes.
+        tf32: on CUDA, let float32 matmuls use TensorFloat-32 tensor cores
+            (``torch.set_float32_matmul_precision("high")``) during the run; the previous
+            setting is restored afterwards. No effect on other devices.
         live_plot: redraw loss/metric curves during training (Jupyter only); the
             figure is titled ``title`` (default: the model's class name).
         progress: show a ``tqdm`` bar over each epoch's batches.
@@ -230,9 +251,23 @@ def fit(
         _check_loader("val_iter", val_iter)
     if grad_clip is not None and not grad_clip > 0:
         raise ValueError(f"grad_clip must be a positive float or None, got {grad_clip!r}")
+    check_callable("loss_fn", loss_fn, allow_none=False)
+    check_callable("metric", metric)
+    check_type("metric_name", metric_name, str, "a str such as 'accuracy'")
+    check_device("device", device)
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"scheduler must have a step() method (e.g. torch.optim.lr_scheduler.StepLR) or be None, "
+                        f"got {type(scheduler).__name__}")
+    check_bool("live_plot", live_plot)
+    check_bool("progress", progress)
+    check_amp(amp)
+    check_bool("compile", compile)
+    check_bool("tf32", tf32)
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
     move_optimizer_state(optimizer)  # e.g. resumed on the CPU, now training on a GPU
+    net = torch.compile(model) if compile else model
+    stepper = Stepper(model, optimizer, device, grad_clip=grad_clip, amp=amp)
     history = History(metric_name=metric_name if metric is not None else "", hardware=hardware_summary(device))
     curves = ["train loss"] + (["val loss"] if val_iter is not None else [])
     if metric is not None:
@@ -240,46 +275,38 @@ def fit(
     ylabel = "loss" + (f" / {metric_name}" if metric is not None else "")
     live = LivePlot(xlabel="epoch", ylabel=ylabel, legend=curves, xlim=(0, epochs),
                     title=title or f"Training {type(model).__name__}") if live_plot else None
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
-        model.train()
-        loss_sum = torch.zeros((), device=device)
-        metric_sum = torch.zeros((), device=device)
-        n = 0
-        batches = _progress(train_iter, f"epoch {epoch}/{epochs}", progress)
-        for X, y in batches:
-            X, y = _to(X, device), _to(y, device)
-            y_hat = _forward(model, X)
-            loss = loss_fn(y_hat, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-            with torch.no_grad():  # sums stay on the device: no per-batch sync
-                loss_sum.add_(loss.detach(), alpha=len(y))
-                if metric is not None:
-                    metric_sum += metric(y_hat, y)
-            n += len(y)
-        if scheduler is not None:
-            scheduler.step()
-        synchronize(device)
-        train_seconds = time.perf_counter() - t0
-        row: dict[str, float] = {"epoch": epoch, "train_loss": loss_sum.item() / n}
-        if metric is not None:
-            row["train_metric"] = metric_sum.item() / n
-        if val_iter is not None:
-            val = evaluate(model, val_iter, loss_fn, metric=metric, device=device)
-            row["val_loss"] = val["loss"]
+    with _matmul_precision("high" if tf32 and device.type == "cuda" else None):
+        for epoch in (loop := Epochs(epochs, device, history, live)):
+            net.train()
+            loss_sum = torch.zeros((), device=device)
+            metric_sum = torch.zeros((), device=device)
+            n = 0
+            for X, y in progress_bar(train_iter, f"epoch {epoch}/{epochs}", progress):
+                X, y = to_device(X, device), to_device(y, device)
+                with stepper.autocast():
+                    y_hat = _forward(net, X)
+                    loss = loss_fn(y_hat, y)
+                stepper.step(loss)
+                with torch.no_grad():  # sums stay on the device: no per-batch sync
+                    loss_sum.add_(loss.detach().float(), alpha=len(y))
+                    if metric is not None:
+                        metric_sum += metric(y_hat, y)
+                n += len(y)
+            if scheduler is not None:
+                scheduler.step()
+            train_seconds = loop.end_training()
+            sums = torch.stack([loss_sum, metric_sum.float()]).tolist()  # the epoch's one host read
+            row: dict[str, float] = {"epoch": epoch, "train_loss": sums[0] / n}
             if metric is not None:
-                row["val_metric"] = val["metric"]
-        row["examples_per_s"] = n / train_seconds
-        row["seconds"] = time.perf_counter() - t0
-        history.rows.append(row)
-        if live is not None:
-            named = {"train loss": row["train_loss"], "val loss": row.get("val_loss"),
-                     f"train {metric_name}": row.get("train_metric"), f"val {metric_name}": row.get("val_metric")}
-            live.add(epoch, {k: v for k, v in named.items() if k in curves})
-    if live is not None:
-        live.finish()
+                row["train_metric"] = sums[1] / n
+            if val_iter is not None:
+                val = evaluate(net, val_iter, loss_fn, metric=metric, device=device, amp=amp)
+                row["val_loss"] = val["loss"]
+                if metric is not None:
+                    row["val_metric"] = val["metric"]
+            row["examples_per_s"] = n / train_seconds
+            loop.record(row, {"train loss": row["train_loss"], "val loss": row.get("val_loss"),
+                              f"train {metric_name}": row.get("train_metric"),
+                              f"val {metric_name}": row.get("val_metric")} if metric is not None else
+                        {"train loss": row["train_loss"], "val loss": row.get("val_loss")})
     return history

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import torch
 
 from .._checks import check_positive_int
+from .._checks import check_bool, check_callable, check_device, check_type
 
 __all__ = ["TensorLoader"]
 
@@ -27,6 +28,10 @@ class TensorLoader:
         shuffle: draw a new random order every epoch (from ``generator`` if given).
         transform: applied to the first tensor's batch, e.g. a resize; it must
             keep the batch dimension.
+        device: move the tensors there once (e.g. ``"cuda"``), so every batch is
+            sliced on the device and a trainer copies nothing per batch; ``None``
+            leaves them where they are. The shuffled order is drawn on the CPU
+            (from ``generator``), so a seed gives the same batches on every device.
 
     Each iteration yields a tuple with one batch per tensor, e.g.
     ``X (batch_size, C, H, W), y (batch_size,)``. ``len(loader)`` is the number
@@ -41,6 +46,7 @@ class TensorLoader:
         drop_last: bool = False,
         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
         generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
     ) -> None:
         if not tensors:
             raise ValueError("TensorLoader needs at least one tensor, got none")
@@ -52,8 +58,14 @@ class TensorLoader:
             raise ValueError(f"all tensors must have the same first dimension, got lengths {lengths}")
         if lengths[0] == 0:
             raise ValueError("tensors must hold at least one example, got 0")
-        self.tensors = tensors
         self.batch_size = check_positive_int("batch_size", batch_size)
+        check_bool("shuffle", shuffle)
+        check_bool("drop_last", drop_last)
+        check_callable("transform", transform)
+        check_type("generator", generator, torch.Generator, "a torch.Generator", allow_none=True)
+        check_device("device", device)
+        self.tensors = tensors if device is None else tuple(t.to(device) for t in tensors)
+        self.device = self.tensors[0].device
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.transform = transform
@@ -69,7 +81,7 @@ class TensorLoader:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         n = self.num_examples
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+        order = torch.randperm(n, generator=self.generator).to(self.device) if self.shuffle else None
         for k in range(len(self)):
             if order is None:
                 batch = tuple(t[k * self.batch_size:(k + 1) * self.batch_size] for t in self.tensors)

@@ -18,7 +18,6 @@ network's weights, so the same weights work for ImageNet and random VGG-19s.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ from PIL import Image
 from torch import nn
 
 from ._checks import check_non_negative_int, check_positive_int
+from ._checks import (check_bool, check_callable, check_non_negative_float, check_not_empty, check_positive_float,
+                      check_str_sequence, check_type)
 from .data._fetch import _offline
 from .plotting import _LiveFigure
 
@@ -105,6 +106,8 @@ def load_image(path_or_name: str | os.PathLike[str], size: int | tuple[int, int]
     """
     if not isinstance(path_or_name, (str, os.PathLike)) or (isinstance(path_or_name, str) and not path_or_name):
         raise TypeError(f"path_or_name must be a registered name or a path, got {path_or_name!r}")
+    if size is not None:
+        _check_size(size)  # before reading the file
     from .data import fetch, registry
 
     name = os.fspath(path_or_name)
@@ -116,6 +119,16 @@ def load_image(path_or_name: str | os.PathLike[str], size: int | tuple[int, int]
         )
     img = Image.open(path).convert("RGB")
     return img if size is None else _resize(img, size)
+
+
+def _check_size(size: Any) -> None:
+    """The checks of :func:`_resize` on ``size`` alone, for a function's entry."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        check_positive_int("size", size)
+    elif isinstance(size, (tuple, list)) and len(size) == 2:
+        check_positive_int("size[0]", size[0]), check_positive_int("size[1]", size[1])
+    else:
+        raise TypeError(f"size must be None, an int or a pair (H, W), got {size!r}")
 
 
 def _resize(img: Image.Image, size: int | tuple[int, int]) -> Image.Image:
@@ -190,6 +203,7 @@ def postprocess(x: torch.Tensor, as_pil: bool = False) -> torch.Tensor | Image.I
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a tensor, got {type(x).__name__}")
+    check_bool("as_pil", as_pil)
     x = _one_image_batch("x", x)
     mean, std = _mean_std(x.device)
     p = (x.detach() * std + mean).clamp(0, 1)[0].permute(1, 2, 0).cpu()  # (H, W, 3)
@@ -215,14 +229,17 @@ def gram_matrix(Y: torch.Tensor) -> torch.Tensor:
         Y: feature maps, shape ``(C, H, W)`` or ``(N, C, H, W)``.
 
     Returns:
-        Shape ``(C, C)``, or ``(N, C, C)`` for a batch; symmetric.
+        Shape ``(C, C)``, or ``(N, C, C)`` for a batch; symmetric. Computed in
+        (at least) float32 even for half-precision input or under autocast: the
+        sum over ``H*W`` products overflows float16 (max 65504) for a 224x224 map.
     """
     if not isinstance(Y, torch.Tensor) or Y.ndim not in (3, 4):
         shape = tuple(Y.shape) if isinstance(Y, torch.Tensor) else type(Y).__name__
         raise ValueError(f"Y must be feature maps of shape (C, H, W) or (N, C, H, W), got {shape}")
     c, h, w = Y.shape[-3:]
-    flat = Y.reshape(*Y.shape[:-2], h * w)  # (..., C, H*W)
-    return flat @ flat.transpose(-1, -2) / (c * h * w)
+    flat = Y.reshape(*Y.shape[:-2], h * w).to(torch.promote_types(Y.dtype, torch.float32))  # (..., C, H*W)
+    with torch.autocast(Y.device.type, enabled=False):  # autocast would run the matmul in float16 again
+        return flat @ flat.transpose(-1, -2) / (c * h * w)
 
 
 # ---------------------------------------------------------------- network
@@ -244,6 +261,38 @@ def _build_vgg19_features() -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _download_checked(url: str, dest: Path, timeout_s: float) -> None:
+    """Download ``url`` to ``dest`` within ``timeout_s`` per network read, checking the SHA-256 prefix
+    that torch hub file names carry (``vgg19-dcbb9e9d.pth``: the hash starts with ``dcbb9e9d``).
+
+    The file is written under a temporary name and renamed only once its hash matches, so a failed or
+    corrupt download never lands in the cache. The timeout is passed to the request, not set process-wide.
+    """
+    import hashlib
+
+    import requests
+
+    match = torch.hub.HASH_REGEX.search(dest.name)
+    if match is None:
+        raise ValueError(f"url must name a torch hub file with a hash prefix (name-<sha256 prefix>.pth), got {url!r}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    digest = hashlib.sha256()
+    try:
+        with requests.get(url, stream=True, timeout=timeout_s) as response:
+            response.raise_for_status()
+            with open(tmp, "wb") as f:
+                for chunk in response.iter_content(chunk_size=1 << 20):
+                    f.write(chunk)
+                    digest.update(chunk)
+        if not digest.hexdigest().startswith(match.group(1)):
+            raise OSError(f"the SHA-256 of the download ({digest.hexdigest()[:8]}...) does not start with "
+                          f"{match.group(1)!r}, the prefix in its file name: corrupt or not the file asked for")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _imagenet_state_dict(timeout_s: float) -> tuple[dict[str, torch.Tensor] | None, str]:
     """torchvision's ImageNet VGG-19 weights (features only) if cached or downloadable, and why not."""
     from torchvision.models import VGG19_Weights
@@ -253,15 +302,11 @@ def _imagenet_state_dict(timeout_s: float) -> tuple[dict[str, torch.Tensor] | No
     if not cached.is_file():
         if _offline():
             return None, f"they are not in the torch hub cache ({cached}) and D2LHELPER_OFFLINE forbids downloading"
-        old = socket.getdefaulttimeout()
-        socket.setdefaulttimeout(timeout_s)
         try:
-            torch.hub.load_state_dict_from_url(url, progress=False)  # saves into the cache
-        except Exception as exc:  # noqa: BLE001 - no network, firewall, timeout: all mean "not available"
+            _download_checked(url, cached, timeout_s)  # saves into the torch hub cache
+        except Exception as exc:  # noqa: BLE001 - no network, firewall, timeout, bad hash: all mean "not available"
             return None, f"downloading {url} failed ({type(exc).__name__}: {exc})"
-        finally:
-            socket.setdefaulttimeout(old)
-        source = "downloaded"
+        source = "downloaded (SHA-256 checked)"
     else:
         source = "from the torch hub cache"
     state = torch.load(cached, map_location="cpu", weights_only=True)
@@ -296,6 +341,7 @@ def vgg19_features(pretrained: bool | str = "auto", *, seed: int = 0, timeout_s:
     if pretrained not in (True, False, "auto"):
         raise ValueError(f"pretrained must be True, False or 'auto', got {pretrained!r}")
     check_non_negative_int("seed", seed)
+    check_positive_float("timeout_s", timeout_s)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = _build_vgg19_features()
@@ -333,13 +379,14 @@ class FeatureExtractor(nn.Module):
 
     def __init__(self, net: nn.Sequential, layers: Sequence[str]) -> None:
         super().__init__()
+        check_type("net", net, nn.Sequential, "an nn.Sequential of VGG-19 layers, e.g. vgg19_features()")
         if isinstance(layers, str):
             layers = [layers]
         if len(layers) == 0:
             raise ValueError("layers must name at least one layer, got an empty sequence")
         unknown = [name for name in layers if name not in VGG19_LAYERS]
         if unknown:
-            raise ValueError(f"unknown layer name(s) {unknown}; valid names are {list(VGG19_LAYERS)}")
+            raise ValueError(f"layers has unknown layer name(s) {unknown}; valid names are {list(VGG19_LAYERS)}")
         self.layers = list(dict.fromkeys(layers))
         self._index = {name: VGG19_LAYERS[name] + 1 for name in self.layers}  # the ReLU after the conv
         last = max(self._index.values())
@@ -382,6 +429,9 @@ def content_loss(Y_hat: torch.Tensor, Y: torch.Tensor, scale_free: bool = True) 
     Returns:
         A scalar tensor.
     """
+    check_type("Y_hat", Y_hat, torch.Tensor, "a tensor of feature maps")
+    check_type("Y", Y, torch.Tensor, "a tensor of feature maps")
+    check_bool("scale_free", scale_free)
     if Y_hat.shape != Y.shape:
         raise ValueError(f"Y_hat and Y must have the same shape, got {tuple(Y_hat.shape)} and {tuple(Y.shape)}")
     loss = F.mse_loss(Y_hat, Y.detach())
@@ -408,6 +458,10 @@ def style_loss(
     Returns:
         A scalar tensor.
     """
+    check_type("features", features, dict, "a dict layer name -> feature maps, e.g. from a FeatureExtractor")
+    check_type("target_grams", target_grams, dict, "a dict layer name -> Gram matrix")
+    check_not_empty("target_grams", target_grams)
+    check_bool("scale_free", scale_free)
     names = list(target_grams)
     missing = [n for n in names if n not in features]
     if missing:
@@ -558,6 +612,25 @@ def transfer(
     check_positive_int("steps", steps)
     if optimizer not in ("adam", "lbfgs"):
         raise ValueError(f"optimizer must be 'adam' or 'lbfgs', got {optimizer!r}")
+    check_type("net", net, nn.Sequential, "an nn.Sequential of VGG-19 layers, e.g. vgg19_features()")
+    if next(net.parameters(), None) is None:
+        raise ValueError("net must be VGG-19 features with parameters, e.g. vgg19_features(), got a parameterless "
+                         f"nn.Sequential of {len(net)} layers")
+    check_positive_float("lr", lr, allow_none=True)
+    check_non_negative_float("content_weight", content_weight)
+    check_non_negative_float("style_weight", style_weight)
+    check_non_negative_float("tv_weight", tv_weight)
+    for name, layers in (("content_layers", content_layers), ("style_layers", style_layers)):
+        check_str_sequence(name, layers, example=repr(CONTENT_LAYERS if name == "content_layers" else STYLE_LAYERS),
+                           non_empty=True)
+        unknown = [n for n in layers if n not in VGG19_LAYERS]
+        if unknown:
+            raise ValueError(f"{name} has unknown layer name(s) {unknown}; valid names are {list(VGG19_LAYERS)}")
+    if isinstance(init, str) and init not in ("content", "noise") or not isinstance(init, (str, torch.Tensor)):
+        raise ValueError(f"init must be 'content', 'noise' or a tensor, got {init!r:.60}")
+    check_bool("scale_free", scale_free)
+    check_bool("display", display, allow_none=True)
+    check_callable("callback", callback)
     if show_every is not None:
         check_positive_int("show_every", show_every)
     styles = [style] if isinstance(style, torch.Tensor) else list(style)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import collections
 import numbers
-import re
 from collections.abc import Iterable, Sequence
 from typing import overload
 
 import torch
 
-from ._checks import check_non_negative_int
+from ._checks import check_non_negative_int, check_str_sequence
 
 __all__ = ["tokenize", "Vocab", "read_time_machine", "load_time_machine"]
 
@@ -63,6 +62,7 @@ class Vocab:
     def __init__(self, tokens: Sequence[str] | Sequence[Sequence[str]] = (), min_freq: int = 0,
                  reserved_tokens: Sequence[str] = ()) -> None:
         check_non_negative_int("min_freq", min_freq)
+        check_str_sequence("reserved_tokens", reserved_tokens, example="['<pad>', '<bos>', '<eos>']")
         # A list of lists is a corpus of sentences; a tuple is one token (e.g. a bigram).
         flat = [t for line in tokens for t in line] if tokens and isinstance(tokens[0], list) else list(tokens)
         for t in flat[:1000]:
@@ -118,44 +118,3 @@ class Vocab:
     def __repr__(self) -> str:
         head = ", ".join(repr(t) for t in self.idx_to_token[:8])
         return f"Vocab(size={len(self)}, first=[{head}, ...])"
-
-
-def read_time_machine() -> str:
-    """The Time Machine as one string: lower-case letters and single spaces only.
-
-    Every run of characters other than letters becomes one space, so the
-    character vocabulary is the 26 letters plus the space.
-    """
-    from .data import fetch
-
-    raw = fetch("timemachine.txt").read_text(encoding="utf-8")
-    return re.sub(r"[^A-Za-z]+", " ", raw).strip().lower()
-
-
-def load_time_machine(token: str = "char", val_fraction: float = 0.1,
-                      max_tokens: int | None = None) -> tuple[torch.Tensor, torch.Tensor, Vocab]:
-    """The Time Machine as index tensors, split into training and held-out text.
-
-    The last ``val_fraction`` of the book is held out (a contiguous block, so no
-    sentence is shared between the two parts); the vocabulary is built from the
-    training part only, and held-out tokens it lacks become ``<unk>``.
-
-    Args:
-        token: ``"char"`` or ``"word"``.
-        val_fraction: share of the tokens held out, in (0, 1).
-        max_tokens: keep only the first ``max_tokens`` tokens (for quick runs).
-
-    Returns:
-        ``(train, val, vocab)``: 1-D int64 tensors of token indices, and the vocabulary.
-    """
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
-    tokens = tokenize(read_time_machine(), token)
-    if max_tokens is not None:
-        if max_tokens < 2:
-            raise ValueError(f"max_tokens must be >= 2 or None, got {max_tokens}")
-        tokens = tokens[:max_tokens]
-    split = int(len(tokens) * (1 - val_fraction))
-    vocab = Vocab(tokens[:split])
-    as_tensor = lambda ts: torch.tensor(vocab[ts], dtype=torch.int64)  # noqa: E731
-    return as_tensor(tokens[:split]), as_tensor(tokens[split:]), vocab

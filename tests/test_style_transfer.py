@@ -226,3 +226,43 @@ def test_transfer_bad_arguments(net):
         st.transfer(net, content, content, steps=1, style_layers=["pool1"], display=False)
     with pytest.raises(ValueError, match="steps must be a positive int, got 0"):
         st.transfer(net, content, content, steps=0)
+
+
+class _FakeResponse:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def raise_for_status(self) -> None:
+        pass
+
+    def iter_content(self, chunk_size: int):
+        yield from (self.body[i:i + chunk_size] for i in range(0, len(self.body), chunk_size))
+
+
+@pytest.mark.parametrize("good", [True, False])
+def test_weights_download_lands_only_when_its_hash_matches(tmp_path, monkeypatch, good):
+    """A corrupt download (or an HTML error page) never reaches the cache, and the timeout goes to the request."""
+    import hashlib
+
+    import requests
+
+    body = b"weights" if good else b"<html>503 Service Unavailable</html>"
+    prefix = hashlib.sha256(b"weights").hexdigest()[:8]
+    calls = []
+    monkeypatch.setattr(requests, "get", lambda url, **kw: calls.append(kw) or _FakeResponse(body))
+    dest = tmp_path / "hub" / f"vgg19-{prefix}.pth"
+    if good:
+        st._download_checked(f"https://example.org/{dest.name}", dest, timeout_s=7)
+        assert dest.read_bytes() == b"weights"
+    else:
+        with pytest.raises(OSError, match=f"does not start with '{prefix}'"):
+            st._download_checked(f"https://example.org/{dest.name}", dest, timeout_s=7)
+        assert not dest.exists()
+    assert list(dest.parent.iterdir()) == ([dest] if good else [])  # no .part file left behind
+    assert calls[0]["timeout"] == 7 and calls[0]["stream"] is True

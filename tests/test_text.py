@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from d2lhelper.text import Vocab, load_time_machine, read_time_machine, tokenize
+from d2lhelper.data.timemachine import load_time_machine, read_time_machine
+from d2lhelper.text import Vocab, tokenize
 
 MIRROR = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"
 

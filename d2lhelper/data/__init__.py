@@ -4,33 +4,63 @@
 >>> path = fetch("timemachine.txt")  # doctest: +SKIP
 
 See :func:`fetch` for the cache, mirror and offline environment variables.
+The registry and :func:`fetch` need neither torch nor matplotlib; the loaders
+(which build tensors) are imported on first use.
 """
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._fetch import DatasetError, cache_dir, extract, fetch
 from ._registry import DataFile, UnknownDatasetError, register, registry
-from .loaders import TensorLoader
-from .planetoid import PLANETOID_NAMES, load_planetoid
-from .translation import TranslationData, load_translation
-from .vision import DIGITS_LABELS, FASHION_MNIST_LABELS, ImageData, load_digits, load_fashion_mnist, load_mnist_5k
 
-__all__ = [
-    "DIGITS_LABELS",
-    "FASHION_MNIST_LABELS",
+# loader name -> the module that defines it (imported on first use, PEP 562)
+_LAZY: dict[str, str] = {
+    "TensorLoader": ".loaders",
+    "PLANETOID_NAMES": ".planetoid",
+    "load_planetoid": ".planetoid",
+    "load_time_machine": ".timemachine",
+    "read_time_machine": ".timemachine",
+    "TranslationData": ".translation",
+    "load_translation": ".translation",
+    "DIGITS_LABELS": ".vision",
+    "FASHION_MNIST_LABELS": ".vision",
+    "ImageData": ".vision",
+    "load_digits": ".vision",
+    "load_fashion_mnist": ".vision",
+    "load_mnist_5k": ".vision",
+}
+
+if TYPE_CHECKING:
+    from .loaders import TensorLoader
+    from .planetoid import PLANETOID_NAMES, load_planetoid
+    from .timemachine import load_time_machine, read_time_machine
+    from .translation import TranslationData, load_translation
+    from .vision import DIGITS_LABELS, FASHION_MNIST_LABELS, ImageData, load_digits, load_fashion_mnist, load_mnist_5k
+
+__all__ = sorted([
     "DataFile",
     "DatasetError",
-    "ImageData",
-    "PLANETOID_NAMES",
-    "TensorLoader",
-    "TranslationData",
     "UnknownDatasetError",
     "cache_dir",
     "extract",
     "fetch",
-    "load_digits",
-    "load_fashion_mnist",
-    "load_mnist_5k",
-    "load_planetoid",
-    "load_translation",
     "register",
     "registry",
-]
+    *_LAZY,
+])
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        source = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(source, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

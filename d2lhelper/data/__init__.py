@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._fetch import DatasetError, cache_dir, extract, fetch
+from ._extract import extract
+from ._fetch import DatasetError, cache_dir, fetch
 from ._registry import DataFile, UnknownDatasetError, register, registry
 
 # loader name -> the module that defines it (imported on first use, PEP 562)

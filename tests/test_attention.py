@@ -24,8 +24,33 @@ def test_masked_softmax_zeroes_padding_and_rows_sum_to_one() -> None:
                 if n > 0:
                     assert torch.allclose(W[b, q, :n], torch.softmax(X[b, q, :n], -1), atol=1e-6)
         assert torch.allclose(W.sum(-1), torch.ones(2, 3), atol=1e-6)
-    assert not torch.isnan(d2l.masked_softmax(X, torch.tensor([0, 0]))).any()  # no valid key: uniform, not NaN
+    # no valid key: uniform, not NaN (the exact values are pinned in test_masked_softmax_zero_valid_len_is_uniform)
+    torch.testing.assert_close(d2l.masked_softmax(X, torch.tensor([0, 0])), torch.full((2, 3, 5), 0.2),
+                               rtol=0, atol=0)
     assert torch.equal(d2l.masked_softmax(X, None), torch.softmax(X, -1))
+
+
+def test_masked_softmax_zero_valid_len_is_uniform() -> None:
+    """The docstring: a row with valid_len 0 gets uniform weights 1/K over all K keys (not NaN, not zeros);
+    the other rows are the softmax over their valid keys, as if the zero row were not there."""
+    torch.manual_seed(0)
+    X = torch.randn(3, 2, 4) * 5
+    W = d2l.masked_softmax(X, torch.tensor([0, 4, 2]))
+    # every masked score becomes the same finite value, so softmax over 4 equal scores: exactly 1/4
+    assert torch.equal(W[0], torch.full((2, 4), 0.25))
+    assert torch.equal(W[1], torch.softmax(X[1], -1))  # valid_len = K: no masking at all
+    torch.testing.assert_close(W[2, :, :2], torch.softmax(X[2, :, :2], -1), rtol=1e-6, atol=0)
+    assert torch.equal(W[2, :, 2:], torch.zeros(2, 2))  # padded keys: exactly 0
+    # the same rows computed alone give the same weights: the zero row changes nothing elsewhere
+    torch.testing.assert_close(W[1:], d2l.masked_softmax(X[1:], torch.tensor([4, 2])), rtol=0, atol=0)
+
+    # 2-D valid_lens, one per query: query (0, 1) and query (1, 0) see no key
+    lens = torch.tensor([[3, 0], [0, 1]])
+    W = d2l.masked_softmax(X[:2], lens)
+    assert torch.equal(W[0, 1], torch.full((4,), 0.25)) and torch.equal(W[1, 0], torch.full((4,), 0.25))
+    torch.testing.assert_close(W[0, 0, :3], torch.softmax(X[0, 0, :3], -1), rtol=1e-6, atol=0)
+    assert W[0, 0, 3].item() == 0.0
+    assert torch.equal(W[1, 1], torch.tensor([1.0, 0.0, 0.0, 0.0]))  # one valid key takes all the weight
 
 
 @pytest.mark.parametrize(("lens", "match"), [

@@ -96,3 +96,120 @@ def test_rnnlm_and_trainer_validate():
         train_language_model(model, loader, epochs=0, lr=1.0)
     with pytest.raises(TypeError, match="begin_state"):
         train_language_model(nn.Linear(2, 2), loader, epochs=1, lr=1.0)
+
+
+class _ConstantLM(nn.Module):
+    """Ignores its input: the next-token distribution is always softmax(log w), w = (1, 2, 1) / 4."""
+
+    def __init__(self):
+        super().__init__()
+        self.logits = nn.Parameter(torch.tensor([1.0, 2.0, 1.0]).log())
+
+    def forward(self, X, state):
+        return self.logits.expand(*X.shape, 3), state
+
+    def begin_state(self, batch_size, device="cpu"):
+        return torch.zeros(1, batch_size, 1, device=device)
+
+
+def test_perplexity_of_a_constant_model_by_hand():
+    # p = (1/4, 1/2, 1/4), so -log p is 2 log 2 for tokens 0 and 2 and log 2 for token 1.
+    # Batch 1 (6 targets): five 1s and one 0 -> 5 log 2 + 2 log 2 = 7 log 2.
+    # Batch 2 (4 targets): 0, 2, 0, 2 -> 4 * 2 log 2 = 8 log 2.
+    # Perplexity = exp(total / tokens) = exp(15 log 2 / 10) = 2^1.5 = 2.8284... (averaging the two batch
+    # means instead, exp((7/6 + 2) log 2 / 2) = 2^(19/12) = 2.9966, would fail)
+    batches = [
+        (torch.zeros(2, 3, dtype=torch.long), torch.tensor([[1, 1, 1], [1, 1, 0]])),
+        (torch.zeros(1, 4, dtype=torch.long), torch.tensor([[0, 2, 0, 2]])),
+    ]
+    # float32 logits and a float32 sum of 10 terms: ~1e-7 relative error
+    assert perplexity(_ConstantLM(), batches) == pytest.approx(2 ** 1.5, rel=1e-6)
+
+
+class _SuccessorLM(nn.Module):
+    """Predicts token (x + 1) mod V with probability q, each other token with (1 - q) / (V - 1)."""
+
+    def __init__(self, V=4, q=0.7):
+        super().__init__()
+        self.V = V
+        self.table = nn.Parameter(torch.full((V, V), (1 - q) / (V - 1)).log())  # row x: log p(. | x)
+        with torch.no_grad():
+            self.table[torch.arange(V), (torch.arange(V) + 1) % V] = torch.tensor(q).log()
+
+    def forward(self, X, state):
+        return self.table[X], state
+
+    def begin_state(self, batch_size, device="cpu"):
+        return torch.zeros(1, batch_size, 1, device=device)
+
+
+@pytest.mark.parametrize("random_iter", [False, True])
+def test_perplexity_on_a_seq_data_loader_by_hand(random_iter):
+    """On the periodic corpus 0 1 2 3 0 1 ..., every target is its input's successor: whatever the random offset
+    and window order, each of the n targets costs -log 0.7, so the perplexity is exp(-log 0.7) = 1 / 0.7."""
+    corpus = torch.arange(203) % 4
+    loader = SeqDataLoader(corpus, 3, 5, random_iter=random_iter, seed=0)
+    assert perplexity(_SuccessorLM(4, 0.7), loader) == pytest.approx(1 / 0.7, rel=1e-6)
+    assert perplexity(_SuccessorLM(4, 0.25), loader) == pytest.approx(4.0, rel=1e-6)  # uniform: V
+
+
+class _CountingLM(nn.Module):
+    """Its state ``(1, B, 1)`` counts the tokens each row has read since ``begin_state``; records every call."""
+
+    def __init__(self, V):
+        super().__init__()
+        self.V, self.w = V, nn.Parameter(torch.zeros(V))
+        self.incoming, self.outgoing, self.begins = [], [], []
+
+    def forward(self, X, state):
+        self.incoming.append(state)
+        out = state + X.shape[1] + 0 * self.w.sum()  # tied to a parameter: in training it carries a graph
+        self.outgoing.append(out)
+        return self.w.expand(*X.shape, self.V), out
+
+    def begin_state(self, batch_size, device="cpu"):
+        self.begins.append(batch_size)
+        return torch.zeros(1, batch_size, 1, device=device)
+
+
+def _counts(states):
+    """Each recorded state as one count (all rows of a batch read the same number of tokens)."""
+    assert all(bool((s == s.flatten()[0]).all()) for s in states)
+    return [int(s.flatten()[0]) for s in states]
+
+
+def test_state_is_carried_with_sequential_partitioning():
+    corpus = torch.arange(200) % 5
+    loader = SeqDataLoader(corpus, 3, 7, seed=0)  # sequential: (200 - 7) // 3 = 64 per row, 64 // 7 = 9 batches
+    assert len(loader) == 9
+    model = _CountingLM(5)
+    perplexity(model, loader)
+    assert model.begins == [3]  # one begin_state, then the state goes on: batch k starts having read 7k tokens
+    assert _counts(model.incoming) == [7 * k for k in range(9)]
+    assert all(torch.equal(model.incoming[k], model.outgoing[k - 1]) for k in range(1, 9))
+
+    model = _CountingLM(5)
+    train_language_model(model, loader, epochs=2, lr=0.1, device="cpu", live_plot=False, progress=False)
+    assert model.begins == [3, 3]  # a fresh state at the start of each epoch (new offset), none in between
+    assert _counts(model.incoming) == [7 * k for k in range(9)] * 2
+    for epoch in range(2):
+        for k in range(1, 9):
+            i = 9 * epoch + k
+            # the previous batch's outgoing state, detached: backpropagation stops at the batch boundary
+            assert torch.equal(model.incoming[i], model.outgoing[i - 1].detach())
+            assert model.outgoing[i - 1].requires_grad and not model.incoming[i].requires_grad
+
+
+def test_state_is_reset_with_random_sampling():
+    corpus = torch.arange(200) % 5
+    loader = SeqDataLoader(corpus, 3, 7, random_iter=True, seed=0)  # (200 - 7) // 7 = 27 windows: 9 batches
+    assert len(loader) == 9
+    for run in ("perplexity", "train"):
+        model = _CountingLM(5)
+        if run == "perplexity":
+            perplexity(model, loader)
+        else:
+            train_language_model(model, loader, epochs=2, lr=0.1, device="cpu", live_plot=False, progress=False)
+        batches = 9 if run == "perplexity" else 18
+        assert model.begins == [3] * batches  # begin_state before every batch
+        assert _counts(model.incoming) == [0] * batches  # so every batch starts from a fresh state

@@ -95,7 +95,15 @@ def test_training_learns_and_decoding_agrees(kind: str) -> None:
     assert len(beam) == len(greedy) and all(b.tokens or g.tokens for g, b in zip(greedy, beam))
     one = d2l.translate(model, " ".join(src[0]), vocab, vocab, 7)[0]  # a single str works too
     assert one.tokens == greedy[0].tokens and abs(one.score - greedy[0].score) < 1e-4
-    assert 0.0 <= d2l.bleu([g.tokens for g in greedy], [t for _, t in pairs[:20]]) <= 1.0
+    from collections import Counter
+
+    cands, refs = [g.tokens for g in greedy], [t for _, t in pairs[:20]]
+    # BLEU-1 by hand: BP * (clipped unigram matches) / (candidate tokens), both pooled over the 20 sentences
+    matches = sum(sum((Counter(c) & Counter(r)).values()) for c, r in zip(cands, refs))
+    c, r = sum(map(len, cands)), sum(map(len, refs))
+    expected = math.exp(min(0.0, 1 - r / c)) * matches / c if matches else 0.0
+    assert d2l.bleu(cands, refs, max_n=1) == pytest.approx(expected, rel=1e-12)
+    assert d2l.bleu(refs, refs) == 1.0
 
 
 def test_greedy_attention_weights() -> None:
@@ -244,3 +252,40 @@ def test_beam_search_can_score_below_greedy():
     greedy, beam = _decode(table, 3, beam_size=1), _decode(table, 3, beam_size=2)
     assert greedy.tokens == ["a", "a"] and greedy.score == pytest.approx(math.log(0.225), abs=1e-4)
     assert beam.score == pytest.approx(math.log(0.24 * 0.45), abs=1e-4)  # b a or b b, cut at 3 tokens
+
+
+def _length_trap(prefix):
+    """Only <eos> and `a` are possible. After <bos>: <eos> 0.5, a 0.5; after `a`: <eos> 0.2, a 0.8; after `a a`:
+    <eos> 1. Every other token has logit -inf, so the probabilities are exactly these."""
+    p = torch.zeros(len(TGT))
+    if prefix == (TGT["<bos>"],):
+        p[EOS], p[TGT["a"]] = 0.5, 0.5
+    elif prefix[1:] == (TGT["a"],):
+        p[EOS], p[TGT["a"]] = 0.2, 0.8
+    else:
+        p[EOS] = 1.0
+    return p.log()
+
+
+@pytest.mark.parametrize(("alpha", "num_steps", "tokens", "score"), [
+    # Outputs and their raw scores sum(log p), <eos> included: [] log 0.5 = -0.6931 (L = 1),
+    # [a] log(0.5 * 0.2) = log 0.1 = -2.3026 (L = 2), [a a] log(0.5 * 0.8 * 1) = log 0.4 = -0.9163 (L = 3).
+    (0.0, 4, [], math.log(0.5)),            # raw scores only: -0.6931 > -0.9163 > -2.3026
+    (0.2, 4, [], math.log(0.5)),            # [a a]: -0.9163 / 3^0.2 = -0.7356 < -0.6931
+    (0.3, 4, ["a", "a"], math.log(0.4)),    # [a a]: -0.9163 / 3^0.3 = -0.6592 > -0.6931 (with L = 2, not
+                                            # counting <eos>, it would be -0.9163 / 2^0.3 = -0.7444 and lose)
+    (1.0, 4, ["a", "a"], math.log(0.4)),    # [a a]: -0.3054 > [] -0.6931 > [a] -1.1513
+    # num_steps = 2: [a a] is cut after 2 tokens, no <eos> (its probability is 1 here, so raw is still log 0.4)
+    # and L = num_steps = 2: -0.9163 / 2^0.3 = -0.7444 < -0.6931, so [] wins at alpha 0.3 ...
+    (0.3, 2, [], math.log(0.5)),
+    (1.0, 2, ["a", "a"], math.log(0.4)),    # ... and [a a] at alpha 1: -0.9163 / 2 = -0.4581 > -0.6931
+])
+def test_beam_length_normalisation_by_hand(alpha, num_steps, tokens, score):
+    """The winner maximises sum(log p) / L^alpha (L: output tokens plus <eos>, or num_steps if cut);
+    Translation.score is the raw sum(log p) of the winner, not the normalised one."""
+    beam = _decode(_length_trap, num_steps, beam_size=2, alpha=alpha)
+    assert beam.tokens == tokens
+    # float32 log-softmax of exact probabilities: errors ~1e-7 relative
+    assert beam.score == pytest.approx(score, rel=1e-6)
+    _, raw, ids = _exhaustive(_length_trap, num_steps, alpha)  # the brute-force search agrees
+    assert TGT.to_tokens(ids) == tokens and raw == pytest.approx(score, rel=1e-6)

@@ -116,13 +116,37 @@ def test_pre_and_postprocess_round_trip():
     back = st.postprocess(x)
     assert back.shape == (6, 7, 3)
     torch.testing.assert_close(back, pixels.permute(1, 2, 0))
-    assert st.postprocess(x * 10).max() <= 1 and st.postprocess(x * 10).min() >= 0  # clamped
+    # x * std + mean outside [0, 1] is clamped to exactly 0 or 1; inside, it is the pixel (see the test below)
+    clamped = st.postprocess(x * 10)
+    p10 = ((x * 10) * torch.tensor(st.IMAGENET_STD).view(1, 3, 1, 1)
+           + torch.tensor(st.IMAGENET_MEAN).view(1, 3, 1, 1))[0].permute(1, 2, 0)
+    assert torch.equal(clamped[p10 < 0], torch.zeros(int((p10 < 0).sum())))
+    assert torch.equal(clamped[p10 > 1], torch.ones(int((p10 > 1).sum())))
+    assert (p10 < 0).sum() > 20 and (p10 > 1).sum() > 20  # both sides are exercised
     img = Image.fromarray((pixels.permute(1, 2, 0) * 255).round().byte().numpy())
     torch.testing.assert_close(st.preprocess(img), x, atol=0.01, rtol=0)
     pil = st.postprocess(x, as_pil=True)
     assert pil.size == (7, 6) and pil.mode == "RGB"
     with pytest.raises(ValueError, match=r"shape \(3, H, W\) or \(1, 3, H, W\), got \(2, 3, 4, 4\)"):
         st.preprocess(torch.rand(2, 3, 4, 4))
+
+
+def test_postprocess_clamps_exactly():
+    import numpy as np
+
+    """p = clamp(x * std + mean, 0, 1): per channel, a pixel value of -0.5 or 1.5 (in [0, 1] space, before the
+    clamp) comes back as exactly 0 or 1, one in range comes back as itself; as_pil maps 0 and 1 to 0 and 255."""
+    mean, std = torch.tensor(st.IMAGENET_MEAN).view(3, 1, 1), torch.tensor(st.IMAGENET_STD).view(3, 1, 1)
+    p = torch.tensor([[[-0.5, 0.0, 0.25, 1.0, 1.5, 7.0]]]).expand(3, 1, 6)  # (3, 1, 6): the same row per channel
+    x = (p - mean) / std  # normalised: x * std + mean gives p back up to float rounding
+    expected = torch.tensor([0.0, 0.0, 0.25, 1.0, 1.0, 1.0]).expand(3, 6).T[None]  # (H=1, W=6, 3)
+    out = st.postprocess(x)
+    assert out.shape == (1, 6, 3)
+    assert torch.equal(out[:, [0, 4, 5]], expected[:, [0, 4, 5]])  # clamped: exact
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-6)  # in range: float32 round trip of (p - m) / s
+    pil = st.postprocess(x, as_pil=True)
+    assert torch.equal(torch.from_numpy(np.array(pil)),  # (1, 6, 3) uint8; 0.25 * 255 = 63.75 rounds to 64
+                       torch.tensor([[[0] * 3, [0] * 3, [64] * 3, [255] * 3, [255] * 3, [255] * 3]], dtype=torch.uint8))
 
 
 def test_load_image_by_path_and_resize(tmp_path):
@@ -178,7 +202,10 @@ def test_tiny_transfer_decreases_losses(net):
     assert h["total"][-1] < h["total"][0]
     assert seen == [4, 8] and [n for n, _ in result.snapshots] == [4, 8]
     assert result.image.shape == content.shape
-    assert 0 <= result.pixels.min() and result.pixels.max() <= 1
+    # the image itself (normalised) lies in the valid range: clamping it again changes nothing
+    low, high = _valid_range()
+    assert torch.equal(result.image, result.image.clamp(low, high))
+    assert torch.equal(result.pixels, st.postprocess(result.image))
     assert (result.pixels - st.postprocess(content)).abs().mean() > 0.01
 
 
@@ -209,7 +236,48 @@ def test_transfer_lbfgs_clamps_after_every_step(net, monkeypatch):
     result = st.transfer(net, content, style, steps=12, optimizer="lbfgs", init="noise", display=False)
     iterations = len(calls)
     assert iterations >= 3 and all(calls), calls  # before the fix: a single step() of up to 12 iterations
-    assert result.pixels.min() >= 0 and result.pixels.max() <= 1
+    low, high = _valid_range()
+    assert torch.equal(result.image, result.image.clamp(low, high))  # no tolerance: clamped after the last step
+
+
+def _valid_range():
+    """[0, 1] pixels in the normalised space, per channel: ((0 - mean) / std, (1 - mean) / std), (1, 3, 1, 1)."""
+    mean, std = torch.tensor(st.IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(st.IMAGENET_STD).view(1, 3, 1, 1)
+    return (0 - mean) / std, (1 - mean) / std
+
+
+def _identity_net():
+    """A one-convolution stand-in for VGG-19 ("conv1_1" and its ReLU): features = X + 10, so with a content
+    image C the content loss is mean((X - C)^2) / mean((C + 10)^2), whose gradient pushes every pixel towards C."""
+    conv = nn.Conv2d(3, 3, kernel_size=1)
+    with torch.no_grad():
+        conv.weight.copy_(torch.eye(3).view(3, 3, 1, 1))
+        conv.bias.fill_(10.0)  # X + 10 > 0 for every pixel in the valid range (|X| < 2.7): the ReLU passes it
+    net = nn.Sequential(conv, nn.ReLU())
+    net.requires_grad_(False)
+    return net
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_transfer_clamps_to_the_exact_bounds_after_every_step(optimizer):
+    """A content image 3 units beyond the valid range (above it at even pixels, below at odd ones) pulls every
+    pixel out of range at every step; after each step the pixel sits exactly on its channel's bound."""
+    low, high = _valid_range()
+    even = ((torch.arange(4)[:, None] + torch.arange(5)[None, :]) % 2 == 0).expand(1, 3, 4, 5)
+    content = torch.where(even, high + 3, low - 3)  # (1, 3, 4, 5)
+    expected = torch.where(even, high, low)
+    seen = []
+    result = st.transfer(_identity_net(), content, content, steps=12, optimizer=optimizer, lr=1.0,
+                         content_layers=["conv1_1"], style_layers=["conv1_1"], style_layer_weights=None,
+                         style_weight=0.0, show_every=1, display=False,
+                         callback=lambda n, x, h: seen.append(x.clone()))  # x is the live tensor: copy it
+    assert len(seen) >= 3  # Adam: 12 steps; L-BFGS: one iteration per step, each of one or more evaluations
+    for x in seen:
+        assert torch.equal(x, expected)
+    assert torch.equal(result.image, expected)
+    # and for display: exactly the corners of [0, 1] up to the float32 round trip of (p - mean) / std
+    torch.testing.assert_close(result.pixels, even[0].permute(1, 2, 0).float(), rtol=0, atol=1e-6)
+    assert result.history["content"][-1] > 0.0  # the pull is still there: it is the clamp that holds the pixels
 
 
 def test_transfer_bad_arguments(net):

@@ -39,7 +39,7 @@ def test_two_process_ddp_ends_with_the_parameters_of_one_process(tmp_path):
                        distributed_run=False)
     a, b = (torch.load(p, weights_only=True)["model"] for p in (out, ref_out))
     diff = max((a[k] - b[k]).abs().max().item() for k in a)
-    # measured 1e-7 to 4e-7 (float32 gradient sums in another order); 64 steps of SGD with momentum
+    # measured 1.8e-7 to 2.4e-7 over seeds 0-2 (float32 gradient sums in another order; 128 SGD steps)
     assert diff < 1e-5, f"DDP drifted from single-process training by {diff}"
     assert one["checksum"] == pytest.approx(ddp["checksum"], rel=1e-5)
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ._checks import check_positive_int, check_type
 
-__all__ = ["TorchrunError", "TorchrunResult", "cleanup", "free_port", "run_torchrun", "setup"]
+__all__ = ["TorchrunError", "TorchrunResult", "cleanup", "free_port", "run_torchrun", "script_path", "setup"]
 
 LOCALHOST = "127.0.0.1"
 
@@ -51,6 +51,17 @@ class TorchrunResult:
     def lines(self, prefix: str) -> list[str]:
         """The stdout lines starting with ``prefix`` (e.g. a script's ``"RESULT "`` lines), prefix removed."""
         return [line[len(prefix):] for line in self.stdout.splitlines() if line.startswith(prefix)]
+
+
+def script_path(name: str) -> Path:
+    """The path of one of the book's torchrun scripts (``d2lhelper/scripts/<name>.py``), e.g. ``"ddp_train"``."""
+    check_type("name", name, str, "a str")
+    scripts = Path(__file__).resolve().parent / "scripts"
+    path = scripts / f"{name}.py"
+    if name.startswith("_") or not path.is_file():
+        known = sorted(p.stem for p in scripts.glob("[!_]*.py"))
+        raise ValueError(f"name must be one of the book's scripts {known}, got {name!r}")
+    return path
 
 
 def free_port() -> int:

@@ -54,10 +54,12 @@ EXECUTION_ENV = {"TQDM_DISABLE": "1", "D2LHELPER_LIVE_PLOT": "0"}
 # setup cell installs exactly these (tests/test_packaging.py checks the list
 # against what the notebooks import).
 CHAPTER_EXTRAS = {
-    "02_fundamentals": ["vision"],
+    "02_fundamentals": ["tensorboard", "vision"],
     "03_cnn": ["vision"],
+    "04_rnn": ["vision"],
     "05_attention": ["text"],
     "07_gnn": ["graphs", "vision"],
+    "08_optimization": ["vision"],
 }
 
 

@@ -65,12 +65,22 @@ _SOURCES: dict[str, str] = {
     "seq_data_iter_sequential": ".sequence",
     "Vocab": ".text",
     "tokenize": ".text",
+    "pad_token_ids": ".text",
     "Predictions": ".metrics",
     "bleu": ".metrics",
     "confusion_matrix": ".metrics",
     "plot_confusion_matrix": ".metrics",
     "predict": ".metrics",
     "show_misclassified": ".metrics",
+    "auc": ".classification_metrics",
+    "average_precision": ".classification_metrics",
+    "binary_confusion": ".classification_metrics",
+    "pr_curve": ".classification_metrics",
+    "precision_recall_f1": ".classification_metrics",
+    "roc_auc": ".classification_metrics",
+    "roc_curve": ".classification_metrics",
+    "grad_cam": ".interpret",
+    "saliency_map": ".interpret",
     "conv_output_size": ".shapes",
     "shape_table": ".shapes",
     "get_device": ".device",
@@ -80,24 +90,39 @@ _SOURCES: dict[str, str] = {
     "draw_graph": ".graphs",
     "normalized_adjacency": ".graphs",
     "train_node_classifier": ".graphs",
+    "NegativeSampler": ".embeddings",
+    "SkipGramNS": ".embeddings",
+    "random_walks": ".embeddings",
+    "skipgram_pairs": ".embeddings",
     "LivePlot": ".plotting",
     "plot": ".plotting",
     "show_heatmaps": ".plotting",
     "show_images": ".plotting",
+    "plot_trajectory_2d": ".optim_viz",
+    "steps_to_tolerance": ".optim_viz",
+    "trajectory_2d": ".optim_viz",
     "Accumulator": ".timing",
     "Timer": ".timing",
+    "profile_step": ".profiling",
     "History": ".train",
     "accuracy": ".train",
     "evaluate": ".train",
     "fit": ".train",
+    "SeedRuns": ".sweep",
+    "fit_seeds": ".sweep",
+    "plot_runs": ".sweep",
+    "runs_table": ".sweep",
+    "TensorBoardLogger": ".tensorboard",
     "load_time_machine": ".data.timemachine",
     "read_time_machine": ".data.timemachine",
 }
 
-__all__ = sorted([*_SOURCES, "data"])
+_SUBMODULES = ("data", "distributed")  # imported on first use too: d2l.data.fetch, d2l.distributed.run_torchrun
+
+__all__ = sorted([*_SOURCES, *_SUBMODULES])
 
 if TYPE_CHECKING:  # static tools and IDEs see the eager imports
-    from . import data
+    from . import data, distributed
     from .attention import AdditiveAttention, DotProductAttention, MultiHeadAttention, PositionalEncoding, masked_softmax
     from .checkpoint import load_checkpoint, move_optimizer_state, save_checkpoint
     from .language_model import RNNLM, LMHistory, generate, perplexity, train_language_model
@@ -105,20 +130,27 @@ if TYPE_CHECKING:  # static tools and IDEs see the eager imports
     from .transformer import AddNorm, PositionWiseFFN, TransformerDecoder, TransformerDecoderBlock, TransformerEncoder, TransformerEncoderBlock
     from .style_transfer import FeatureExtractor, TransferResult, content_loss, gram_matrix, load_image, postprocess, preprocess, style_loss, total_variation, transfer, vgg19_features
     from .sequence import SeqDataLoader, seq_data_iter_random, seq_data_iter_sequential
-    from .text import Vocab, tokenize
+    from .text import Vocab, pad_token_ids, tokenize
     from .metrics import Predictions, bleu, confusion_matrix, plot_confusion_matrix, predict, show_misclassified
+    from .classification_metrics import auc, average_precision, binary_confusion, pr_curve, precision_recall_f1, roc_auc, roc_curve
+    from .interpret import grad_cam, saliency_map
     from .shapes import conv_output_size, shape_table
     from .device import get_device, hardware_summary, seed_everything
     from .graphs import NodeHistory, draw_graph, normalized_adjacency, train_node_classifier
+    from .embeddings import NegativeSampler, SkipGramNS, random_walks, skipgram_pairs
     from .plotting import LivePlot, plot, show_heatmaps, show_images
+    from .optim_viz import plot_trajectory_2d, steps_to_tolerance, trajectory_2d
     from .timing import Accumulator, Timer
+    from .profiling import profile_step
     from .train import History, accuracy, evaluate, fit
+    from .sweep import SeedRuns, fit_seeds, plot_runs, runs_table
+    from .tensorboard import TensorBoardLogger
     from .data.timemachine import load_time_machine, read_time_machine
 
 
 def __getattr__(name: str) -> Any:
-    if name == "data":
-        return importlib.import_module(".data", __name__)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     try:
         source = _SOURCES[name]
     except KeyError:

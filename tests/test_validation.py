@@ -110,6 +110,18 @@ _BAD_DEVICE_RE = r"device must be a device such as 'cpu', 'cuda' or 'cuda:0', go
 
 FIT = _caller(d2l.fit, model=_New(_lin), train_iter=_New(_batches), loss_fn=nn.MSELoss(), optimizer=_New(_sgd),
               epochs=1, live_plot=False, progress=False)
+FIT_SEEDS = _caller(d2l.fit_seeds, make_model=_lin, make_optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1),
+                    train_iter=_New(_batches), loss_fn=nn.CrossEntropyLoss(), epochs=1, seeds=(0,))
+
+
+def _seed_runs() -> d2l.SeedRuns:
+    """A one-seed SeedRuns with a one-epoch history, built by hand (no training)."""
+    history = d2l.History(rows=[{"epoch": 1, "train_loss": 0.5, "val_metric": 0.9, "examples_per_s": 1e3}])
+    return d2l.SeedRuns(seeds=(0,), histories=(history,), models=(_lin(),))
+
+
+RUNS_TABLE = _caller(d2l.runs_table, runs=_New(lambda: {"a": _seed_runs()}))
+PLOT_RUNS = _caller(d2l.plot_runs, runs=_New(lambda: {"a": _seed_runs()}))
 EVALUATE = _caller(d2l.evaluate, model=_New(_lin), data_iter=_New(_batches))
 TLM = _caller(d2l.train_language_model, model=_New(_lm), train_iter=_New(_seq), epochs=1, lr=1.0, live_plot=False,
               progress=False)
@@ -127,6 +139,11 @@ REGISTER = _caller(D.register, name="x", path="a/x", checksum=_SHA, urls="https:
 PLOT = _caller(d2l.plot, X=[1, 2])
 DRAW = _caller(d2l.draw_graph, graph=_EDGES)
 SHOW = _caller(d2l.show_images, imgs=_New(lambda: _T(4, 8, 8)), num_rows=1, num_cols=2)
+_BOWL = lambda x1, x2: x1**2 + x2**2  # noqa: E731  a 2-D objective for the optimisation paths
+TRAJ = _caller(d2l.trajectory_2d, f=_BOWL, x0=(1.0, 1.0), steps=2, update=lambda x, g, state: x - 0.1 * g)
+TRAJ_OPT = _caller(d2l.trajectory_2d, f=_BOWL, x0=(1.0, 1.0), steps=2,
+                   optimizer=lambda params: torch.optim.SGD(params, lr=0.1))
+PTRAJ = _caller(d2l.plot_trajectory_2d, f=_BOWL, trajectories=_New(lambda: {"GD": torch.zeros(3, 2)}))
 
 
 def _bad_positive_int(build: Callable[[Any], Any], name: str) -> list[Row]:
@@ -147,6 +164,14 @@ def _bad_flag(build: Callable[[Any], Any], name: str) -> list[Row]:
 CASES: dict[tuple[str, str], list[Row]] = {
     # --- foundation
     ("Accumulator", "n"): [(lambda: d2l.Accumulator(0), ValueError, "n must be a positive int, got 0")],
+    ("profile_step", "fn"): [(lambda: d2l.profile_step(3), TypeError, "fn must be a function.*got int 3")],
+    ("profile_step", "steps"): _bad_positive_int(lambda v: d2l.profile_step(lambda: None, steps=v), "steps"),
+    ("profile_step", "warmup"): [(lambda: d2l.profile_step(lambda: None, warmup=-1), ValueError,
+                                  "warmup must be an int >= 0, got -1")],
+    ("profile_step", "row_limit"): _bad_positive_int(lambda v: d2l.profile_step(lambda: None, row_limit=v),
+                                                     "row_limit"),
+    ("profile_step", "sort_by"): [(lambda: d2l.profile_step(lambda: None, sort_by="gpu"), ValueError,
+                                   r"sort_by must be one of \('cpu', 'cuda'\), got 'gpu'")],
     ("LivePlot", "legend"): [(lambda: d2l.LivePlot(xlabel="epoch", legend=[]), ValueError, "legend")],
     ("LivePlot", "xlim"): [(lambda: LIVE(xlim=5), TypeError, "xlim must be a pair of numbers")],
     ("LivePlot", "ylim"): [(lambda: LIVE(ylim=(0, "1")), TypeError, "ylim must be a pair of numbers")],
@@ -174,6 +199,62 @@ CASES: dict[tuple[str, str], list[Row]] = {
                        (lambda: PLOT(fmts="r-"), TypeError, "fmts must be a non-empty sequence")],
     ("plot", "figsize"): [(lambda: PLOT(figsize=(3, -1)), ValueError, "figsize must be a pair of positive numbers")],
     ("plot", "ax"): [(lambda: PLOT(ax=5), TypeError, "ax must be a matplotlib Axes")],
+    ("trajectory_2d", "f"): [(lambda: TRAJ(f=5), TypeError, "f must be a function"),
+                             (lambda: TRAJ(f=lambda x1, x2: torch.stack([x1, x2])), ValueError,
+                              r"f must return one value \(a 0-d tensor\).*got shape \(2,\)")],
+    ("trajectory_2d", "x0"): [(lambda: TRAJ(x0="ab"), TypeError, "x0 must be a pair of numbers"),
+                              (lambda: TRAJ(x0=_T(3)), ValueError, r"x0 must be a pair .*got shape \(3,\)")],
+    ("trajectory_2d", "steps"): [(lambda: TRAJ(steps=-1), ValueError, "steps must be an int >= 0, got -1"),
+                                 (lambda: TRAJ(steps="3"), TypeError, "steps must be an int >= 0, got str '3'")],
+    ("trajectory_2d", "optimizer"): [(lambda: TRAJ_OPT(optimizer=5), TypeError, "optimizer must be a function"),
+                                     (lambda: TRAJ_OPT(optimizer=lambda params: params), TypeError,
+                                      "optimizer must be a function that returns a torch.optim.Optimizer.*list"),
+                                     (lambda: TRAJ(optimizer=lambda params: torch.optim.SGD(params, lr=0.1)),
+                                      ValueError, "give exactly one of optimizer .* and update.*got both")],
+    ("trajectory_2d", "update"): [(lambda: TRAJ(update=5), TypeError, "update must be a function"),
+                                  (lambda: TRAJ(update=None), ValueError,
+                                   "give exactly one of optimizer .* and update.*got neither"),
+                                  (lambda: TRAJ(update=lambda x, g, state: x[:1]), ValueError,
+                                   r"update must return the next point as a tensor of shape \(2,\), got shape")],
+    ("trajectory_2d", "scheduler"): [(lambda: TRAJ_OPT(scheduler=5), TypeError, "scheduler must be a function"),
+                                     (lambda: TRAJ(scheduler=lambda opt: None), ValueError,
+                                      "scheduler needs optimizer"),
+                                     (lambda: TRAJ_OPT(scheduler=lambda opt: 5), TypeError,
+                                      "scheduler must be a function that returns a learning-rate scheduler")],
+    ("steps_to_tolerance", "values"): [(lambda: d2l.steps_to_tolerance(3.0, 1.0), TypeError,
+                                        "values must be a 1-D list, NumPy array or tensor"),
+                                       (lambda: d2l.steps_to_tolerance(_T(2, 2), 1.0), ValueError,
+                                        r"values must be 1-D and non-empty, got shape \(2, 2\)")],
+    ("steps_to_tolerance", "tol"): [(lambda: d2l.steps_to_tolerance([1.0], -1.0), ValueError,
+                                     "tol must be a float >= 0, got -1.0"),
+                                    (lambda: d2l.steps_to_tolerance([1.0], "1"), TypeError, "tol must be a float")],
+    ("plot_trajectory_2d", "f"): [(lambda: PTRAJ(f="x**2"), TypeError, "f must be a function"),
+                                  (lambda: PTRAJ(f=lambda x1, x2: x1.sum()), ValueError,
+                                   r"f must work elementwise: on two \(150, 150\) grids")],
+    ("plot_trajectory_2d", "trajectories"): [(lambda: PTRAJ(trajectories=[_T(3, 2)]), TypeError,
+                                              "trajectories must be a dict of label"),
+                                             (lambda: PTRAJ(trajectories={"GD": _T(3, 3)}), ValueError,
+                                              r"trajectories\['GD'\] must have shape \(T, 2\).*got \(3, 3\)"),
+                                             (lambda: PTRAJ(trajectories={1: _T(3, 2)}), TypeError,
+                                              "trajectories must have str labels")],
+    ("plot_trajectory_2d", "xlim"): [(lambda: PTRAJ(xlim="0,1"), TypeError, "xlim must be a pair of numbers"),
+                                     (lambda: PTRAJ(trajectories={}, ylim=(0, 1)), ValueError,
+                                      "xlim and ylim must be given")],
+    ("plot_trajectory_2d", "ylim"): [(lambda: PTRAJ(ylim=(0, float("inf"))), ValueError,
+                                      "ylim must be a pair of numbers")],
+    ("plot_trajectory_2d", "levels"): [(lambda: PTRAJ(levels=0), ValueError, "levels must be a positive int, got 0"),
+                                       (lambda: PTRAJ(levels="10"), TypeError, "levels must be a positive int or"),
+                                       (lambda: PTRAJ(levels=[2.0, 1.0]), ValueError,
+                                        "levels must be a positive int or a non-empty increasing sequence")],
+    ("plot_trajectory_2d", "grid_points"): [*_bad_positive_int(lambda v: PTRAJ(grid_points=v), "grid_points"),
+                                            (lambda: PTRAJ(grid_points=1), ValueError,
+                                             "grid_points must be >= 2.*got 1")],
+    ("plot_trajectory_2d", "title"): [(lambda: PTRAJ(title=5), TypeError, "title must be a str or None, got int 5")],
+    ("plot_trajectory_2d", "xlabel"): [(lambda: PTRAJ(xlabel=None), TypeError, "xlabel must be a str")],
+    ("plot_trajectory_2d", "ylabel"): [(lambda: PTRAJ(ylabel=5), TypeError, "ylabel must be a str")],
+    ("plot_trajectory_2d", "figsize"): [(lambda: PTRAJ(figsize=(0, 3)), ValueError,
+                                         "figsize must be a pair of positive numbers")],
+    ("plot_trajectory_2d", "ax"): [(lambda: PTRAJ(ax=5), TypeError, "ax must be a matplotlib Axes")],
     ("show_images", "imgs"): [(lambda: SHOW(imgs=_T(0, 4, 4)), ValueError, "imgs must hold at least one image")],
     ("show_images", "num_rows"): [(lambda: d2l.show_images(_T(4, 8, 8), 0, 2), ValueError,
                                    "num_rows must be a positive int, got 0")],
@@ -181,6 +262,28 @@ CASES: dict[tuple[str, str], list[Row]] = {
     ("show_images", "titles"): [(lambda: SHOW(titles=["a"]), ValueError, r"titles must have at least 2 entries")],
     ("show_images", "scale"): [(lambda: SHOW(scale=0), ValueError, "scale must be a positive float, got 0")],
     ("show_images", "cmap"): [(lambda: SHOW(cmap="nope"), ValueError, "cmap must be a matplotlib colormap")],
+    # --- interpret (saliency maps, Grad-CAM): nn.Flatten() is a model with H*W*C class scores, no parameters
+    ("saliency_map", "model"): [(lambda: d2l.saliency_map("net", _T(1, 1, 2, 2)), TypeError,
+                                 "model must be a torch.nn.Module, got str")],
+    ("saliency_map", "X"): [(lambda: d2l.saliency_map(nn.Flatten(), _T(1, 2, 2)), ValueError,
+                             r"X must have shape \(N, C, H, W\) with N >= 1, got \(1, 2, 2\)"),
+                            (lambda: d2l.saliency_map(nn.Flatten(), [[0.0]]), TypeError, "X must be a torch.Tensor")],
+    ("saliency_map", "target"): [(lambda: d2l.saliency_map(nn.Flatten(), _T(2, 1, 2, 2), 4), ValueError,
+                                  r"target must be a class index in \[0, 4\), got 4"),
+                                 (lambda: d2l.saliency_map(nn.Flatten(), _T(2, 1, 2, 2), _T(2)), TypeError,
+                                  "target must hold integer class indices, got dtype torch.float32")],
+    ("grad_cam", "model"): [(lambda: d2l.grad_cam("net", nn.Identity(), _T(1, 1, 2, 2)), TypeError,
+                             "model must be a torch.nn.Module, got str")],
+    ("grad_cam", "layer"): [(lambda: d2l.grad_cam(nn.Flatten(), nn.Identity(), _T(1, 1, 2, 2)), ValueError,
+                             "layer must be a submodule of model"),
+                            (lambda: d2l.grad_cam(m := nn.Sequential(nn.Identity(), nn.Flatten()), m[1], _T(1, 1, 2, 2)),
+                             ValueError, r"layer must output feature maps of shape \(N, K, h, w\), got \(1, 4\)")],
+    ("grad_cam", "X"): [(lambda: d2l.grad_cam(m := nn.Sequential(nn.Identity(), nn.Flatten()), m[0],
+                                              _T(1, 1, 2, 2, dtype=torch.long)), TypeError,
+                         "X must be a floating-point tensor")],
+    ("grad_cam", "target"): [(lambda: d2l.grad_cam(m := nn.Sequential(nn.Identity(), nn.Flatten()), m[0],
+                                                   _T(2, 1, 2, 2), torch.tensor([0, 1, 2])), ValueError,
+                              r"target must have shape \(2,\), one class per image of X, got \(3,\)")],
     ("show_heatmaps", "matrices"): [(lambda: d2l.show_heatmaps(_T(2, 3, 4), xlabel="k", ylabel="q"), ValueError,
                                      r"matrices must have shape .*got \(2, 3, 4\)")],
     ("show_heatmaps", "titles"): [(lambda: HEAT(titles=["a"]), ValueError,
@@ -218,6 +321,54 @@ CASES: dict[tuple[str, str], list[Row]] = {
     ("fit", "amp"): [(lambda: FIT(amp="fp8"), ValueError, "amp must be None, 'bf16' or 'fp16', got 'fp8'")],
     ("fit", "compile"): _bad_flag(lambda v: FIT(compile=v), "compile"),
     ("fit", "tf32"): _bad_flag(lambda v: FIT(tf32=v), "tf32"),
+    ("fit", "tensorboard"): [(lambda: FIT(tensorboard=5), TypeError,
+                              "tensorboard must be a TensorBoardLogger, a log folder .* or None, got int 5"),
+                             (lambda: FIT(tensorboard=__file__), ValueError,
+                              "tensorboard must be a log folder .*, got the file")],
+    ("TensorBoardLogger", "log_dir"): [(lambda: d2l.TensorBoardLogger(3), TypeError,
+                                        "log_dir must be a non-empty str or os.PathLike, got int 3"),
+                                       (lambda: d2l.TensorBoardLogger(__file__), ValueError,
+                                        "log_dir must be a folder .*, got the file")],
+    ("TensorBoardLogger", "histograms"): _bad_flag(lambda v: d2l.TensorBoardLogger("/tmp/x", histograms=v),
+                                                   "histograms"),
+    ("TensorBoardLogger", "images"): [(lambda: d2l.TensorBoardLogger("/tmp/x", images=[[0.5]]), TypeError,
+                                       r"images must be a tensor of shape \(N, C, H, W\)"),
+                                      (lambda: d2l.TensorBoardLogger("/tmp/x", images=_T(2, 2, 4, 4)), ValueError,
+                                       r"images must have shape \(N, C, H, W\) .*got \(2, 2, 4, 4\)")],
+    ("fit_seeds", "make_model"): [(lambda: FIT_SEEDS(make_model=5), TypeError, "make_model must be a function"),
+                                  (lambda: FIT_SEEDS(make_model=lambda: "net"), TypeError,
+                                   "make_model must return a torch.nn.Module, got str")],
+    ("fit_seeds", "make_optimizer"): [(lambda: FIT_SEEDS(make_optimizer="adam"), TypeError,
+                                       "make_optimizer must be a function"),
+                                      (lambda: FIT_SEEDS(make_optimizer=lambda m: m.parameters()), TypeError,
+                                       "make_optimizer must return a torch.optim.Optimizer")],
+    ("fit_seeds", "train_iter"): [(lambda: FIT_SEEDS(train_iter=5), TypeError, "train_iter must be an iterable of"),
+                                  (lambda: FIT_SEEDS(train_iter=[]), ValueError, "train_iter must yield at least one")],
+    ("fit_seeds", "val_iter"): [(lambda: FIT_SEEDS(val_iter=[]), ValueError, "val_iter must yield at least one batch")],
+    ("fit_seeds", "loss_fn"): [(lambda: FIT_SEEDS(loss_fn="ce"), TypeError, "loss_fn must be a function")],
+    ("fit_seeds", "epochs"): _bad_positive_int(lambda v: FIT_SEEDS(epochs=v), "epochs"),
+    ("fit_seeds", "seeds"): [(lambda: FIT_SEEDS(seeds=3), TypeError, "seeds must be a sequence of ints >= 0"),
+                             (lambda: FIT_SEEDS(seeds=[]), ValueError, "seeds must hold at least one seed"),
+                             (lambda: FIT_SEEDS(seeds=(0, -1)), ValueError, "seeds must be an int >= 0, got -1"),
+                             (lambda: FIT_SEEDS(seeds=(2, 2)), ValueError, r"seeds must be distinct .*got \(2, 2\)")],
+    ("fit_seeds", "make_scheduler"): [(lambda: FIT_SEEDS(make_scheduler="cosine"), TypeError,
+                                       "make_scheduler must be a function"),
+                                      (lambda: FIT_SEEDS(make_scheduler=lambda opt: 0.5), TypeError,
+                                       r"make_scheduler must return a scheduler with a step\(\) method")],
+    ("fit_seeds", "metric"): [(lambda: FIT_SEEDS(metric="accuracy"), TypeError, "metric must be a function")],
+    ("fit_seeds", "device"): [(lambda: FIT_SEEDS(device=_BAD_DEVICE), ValueError, _BAD_DEVICE_RE)],
+    ("runs_table", "runs"): [(lambda: d2l.runs_table([_seed_runs()]), TypeError, "runs must be a dict mapping a label"),
+                             (lambda: d2l.runs_table({}), ValueError, "runs must hold at least one labelled SeedRuns"),
+                             (lambda: d2l.runs_table({"a": 0.9}), TypeError, r"runs\['a'\] must be a SeedRuns")],
+    ("runs_table", "column"): [(lambda: RUNS_TABLE(column=3), TypeError, "column must be a History column"),
+                               (lambda: RUNS_TABLE(column="val_acc"), KeyError,
+                                r"column 'val_acc' is not in the histories of runs\['a'\]; columns are")],
+    ("plot_runs", "runs"): [(lambda: d2l.plot_runs(None), TypeError, "runs must be a dict mapping a label")],
+    ("plot_runs", "column"): [(lambda: PLOT_RUNS(column="loss"), KeyError, "column 'loss' is not in the histories")],
+    ("plot_runs", "band"): [(lambda: PLOT_RUNS(band="minmax"), ValueError, r"band must be one of \('std', 'range'\)")],
+    ("plot_runs", "yscale"): [(lambda: PLOT_RUNS(yscale="lin"), ValueError, "yscale must be one of")],
+    ("plot_runs", "figsize"): [(lambda: PLOT_RUNS(figsize=(0, 3)), ValueError, "figsize must be a pair of positive")],
+    ("plot_runs", "ax"): [(lambda: PLOT_RUNS(ax=5), TypeError, "ax must be a matplotlib Axes")],
     ("evaluate", "model"): [(lambda: d2l.evaluate("model", []), TypeError, "model")],
     ("evaluate", "data_iter"): [(lambda: EVALUATE(data_iter=5), TypeError, "data_iter must be an iterable"),
                                 (lambda: EVALUATE(data_iter=[]), ValueError, "data_iter must yield at least one")],
@@ -293,6 +444,25 @@ CASES: dict[tuple[str, str], list[Row]] = {
     ("bleu", "references"): [(lambda: d2l.bleu([["a"]], [["a"], ["b"]]), ValueError,
                               "candidates and references must have the same length, got 1 and 2")],
     ("bleu", "max_n"): _bad_positive_int(lambda v: d2l.bleu([["a"]], [["a"]], v), "max_n"),
+    # --- binary classification metrics (d2lhelper/classification_metrics.py)
+    **{(fn, "y_true"): [(lambda fn=fn: getattr(d2l, fn)([0, 1], torch.tensor([0.2, 0.8])), TypeError,
+                         "y_true must be a 1-D tensor of 0/1 labels, got list"),
+                        (lambda fn=fn: getattr(d2l, fn)(torch.tensor([0, 2]), torch.tensor([0.2, 0.8])), ValueError,
+                         "y_true must hold only 0 and 1")]
+       for fn in ("binary_confusion", "precision_recall_f1", "roc_curve", "pr_curve", "roc_auc", "average_precision")},
+    **{(fn, "y_score"): [(lambda fn=fn: getattr(d2l, fn)(torch.tensor([0, 1]), torch.tensor([0.2])), ValueError,
+                          r"y_score must have shape \(2,\) like y_true, got \(1,\)"),
+                         (lambda fn=fn: getattr(d2l, fn)(torch.tensor([0, 1]), [0.2, 0.8]), TypeError,
+                          "y_score must be a 1-D tensor of scores")]
+       for fn in ("binary_confusion", "precision_recall_f1", "roc_curve", "pr_curve", "roc_auc", "average_precision")},
+    **{(fn, "threshold"): [(lambda fn=fn: getattr(d2l, fn)(torch.tensor([0, 1]), torch.tensor([0.2, 0.8]), "0.5"),
+                            TypeError, "threshold must be a real number .*got str '0.5'")]
+       for fn in ("binary_confusion", "precision_recall_f1")},
+    ("auc", "x"): [(lambda: d2l.auc(torch.tensor([0.0, 1.0, 0.5]), torch.tensor([0.0, 1.0, 1.0])), ValueError,
+                    "x must be monotonic"),
+                   (lambda: d2l.auc([0.0, 1.0], torch.tensor([0.0, 1.0])), TypeError, "x must be a 1-D tensor")],
+    ("auc", "y"): [(lambda: d2l.auc(torch.tensor([0.0, 1.0]), torch.tensor([0.0, 1.0, 1.0])), ValueError,
+                    r"y must have the shape of x, \(2,\), got \(3,\)")],
     # --- text and language models
     ("tokenize", "text"): [(lambda: d2l.tokenize(5), TypeError, "text must be a str, got int"),
                            (lambda: d2l.tokenize("  "), ValueError, "text must contain at least one non-space")],
@@ -302,6 +472,17 @@ CASES: dict[tuple[str, str], list[Row]] = {
     ("Vocab", "min_freq"): [(lambda: d2l.Vocab(["a"], min_freq=-1), ValueError, "min_freq must be an int >= 0")],
     ("Vocab", "reserved_tokens"): [(lambda: d2l.Vocab(["a"], reserved_tokens="<pad>"), TypeError,
                                     "reserved_tokens must be a sequence of str.*not a str")],
+    ("pad_token_ids", "sequences"): [(lambda: d2l.pad_token_ids([], 0), ValueError, "sequences must hold at least one"),
+                                     (lambda: d2l.pad_token_ids("ab", 0), TypeError, "sequences must be a list"),
+                                     (lambda: d2l.pad_token_ids([[2], [0.5]], 0), TypeError,
+                                      r"sequences\[1\] must hold int token indices"),
+                                     (lambda: d2l.pad_token_ids([[2, 1]], 1), ValueError,
+                                      r"sequences\[0\] contains pad_index 1")],
+    ("pad_token_ids", "pad_index"): [(lambda: d2l.pad_token_ids([[2]], -1), ValueError,
+                                      "pad_index must be an int >= 0, got -1"),
+                                     (lambda: d2l.pad_token_ids([[2]], "<pad>"), TypeError,
+                                      "pad_index must be an int >= 0, got str")],
+    ("pad_token_ids", "max_len"): _bad_positive_int(lambda v: d2l.pad_token_ids([[2]], 0, max_len=v), "max_len"),
     ("load_time_machine", "token"): [(lambda: d2l.load_time_machine(token="byte"), ValueError, "token must be one of")],
     ("load_time_machine", "val_fraction"): [(lambda: d2l.load_time_machine(val_fraction=1.5), ValueError,
                                              "val_fraction")],
@@ -634,6 +815,28 @@ CASES: dict[tuple[str, str], list[Row]] = {
     ("train_node_classifier", "select_by_val"): _bad_flag(lambda v: TNC(select_by_val=v), "select_by_val"),
     ("train_node_classifier", "device"): [(lambda: TNC(device=_BAD_DEVICE), ValueError, _BAD_DEVICE_RE)],
     ("train_node_classifier", "live_plot"): _bad_flag(lambda v: TNC(live_plot=v), "live_plot"),
+    # --- node embeddings from random walks (d2lhelper/embeddings.py)
+    ("random_walks", "edge_index"): [(lambda: d2l.random_walks("x", 3, 3), TypeError,
+                                      "edge_index must be a torch.Tensor of shape \\(2, num_edges\\), got str")],
+    ("random_walks", "num_nodes"): _bad_positive_int(lambda v: d2l.random_walks(_EDGES, v, 3), "num_nodes"),
+    ("random_walks", "walk_length"): _bad_positive_int(lambda v: d2l.random_walks(_EDGES, 3, v), "walk_length"),
+    ("random_walks", "walks_per_node"): _bad_positive_int(
+        lambda v: d2l.random_walks(_EDGES, 3, 3, walks_per_node=v), "walks_per_node"),
+    ("random_walks", "p"): [(lambda: d2l.random_walks(_EDGES, 3, 3, p=0), ValueError,
+                             "p must be a positive float, got 0")],
+    ("random_walks", "q"): [(lambda: d2l.random_walks(_EDGES, 3, 3, q=-1.0), ValueError,
+                             "q must be a positive float, got -1.0")],
+    ("random_walks", "generator"): [(lambda: d2l.random_walks(_EDGES, 3, 3, generator=1), TypeError,
+                                     "generator must be a torch.Generator or None, got int 1")],
+    ("skipgram_pairs", "sequences"): [(lambda: d2l.skipgram_pairs("ab", 2), TypeError,
+                                       "sequences must be a tensor of token indices .*got str")],
+    ("skipgram_pairs", "window"): _bad_positive_int(lambda v: d2l.skipgram_pairs(torch.arange(5), v), "window"),
+    ("NegativeSampler", "counts"): [(lambda: d2l.NegativeSampler(torch.zeros(3)), ValueError,
+                                     "counts must be finite and >= 0 with at least one > 0")],
+    ("NegativeSampler", "power"): [(lambda: d2l.NegativeSampler(torch.ones(3), power=-1), ValueError,
+                                    "power must be a float >= 0, got -1")],
+    ("SkipGramNS", "num_tokens"): _bad_positive_int(lambda v: d2l.SkipGramNS(v, 4), "num_tokens"),
+    ("SkipGramNS", "dim"): _bad_positive_int(lambda v: d2l.SkipGramNS(4, v), "dim"),
     # --- data
     ("TensorLoader", "tensors"): [(lambda: D.TensorLoader(_T(3), _T(4), batch_size=2), ValueError,
                                    "all tensors must have the same first dimension"),
@@ -703,8 +906,32 @@ for _name, _cls in (("Seq2SeqEncoder", d2l.Seq2SeqEncoder), ("Seq2SeqDecoder", d
 
 # Public names with nothing to validate: argument-free functions, exception types, result containers
 # that the helpers themselves fill, and the abstract encoder/decoder bases.
+# d2lhelper.distributed (chapter 9)
+_RUN = d2l.distributed.run_torchrun
+_SCRIPT = str(d2l.distributed.script_path("ddp_train"))
+CASES.update({
+    ("run_torchrun", "script"): [(lambda: _RUN("no_such_script.py"), ValueError, "script must be an existing Python file"),
+                                 (lambda: _RUN(3), TypeError, "script must be a path to a Python file")],
+    ("run_torchrun", "args"): [(lambda: _RUN(_SCRIPT, "--epochs 1"), TypeError, "args must be a sequence of str")],
+    ("run_torchrun", "nproc_per_node"): _bad_positive_int(lambda v: _RUN(_SCRIPT, nproc_per_node=v), "nproc_per_node"),
+    ("run_torchrun", "master_port"): [(lambda: _RUN(_SCRIPT, master_port=80), ValueError,
+                                       r"master_port must be in \[1024, 65535\], got 80")],
+    ("run_torchrun", "timeout_s"): [(lambda: _RUN(_SCRIPT, timeout_s=0), ValueError, "timeout_s must be a positive number")],
+    ("run_torchrun", "env"): [(lambda: _RUN(_SCRIPT, env=["A=1"]), TypeError, "env must be a mapping of str to str")],
+    ("run_torchrun", "threads_per_process"): _bad_positive_int(lambda v: _RUN(_SCRIPT, threads_per_process=v),
+                                                               "threads_per_process"),
+    ("script_path", "name"): [(lambda: d2l.distributed.script_path("nope"), ValueError, "name must be one of the book's scripts"),
+                              (lambda: d2l.distributed.script_path(1), TypeError, "name must be a str")],
+    ("setup", "backend"): [(lambda: d2l.distributed.setup("mpi"), ValueError, "backend must be 'gloo', 'nccl' or None")],
+})
+
+
 EXEMPT = {
     "Timer": "takes no arguments",
+    "free_port": "takes no arguments",
+    "cleanup": "takes no arguments",
+    "TorchrunError": "an exception type",
+    "TorchrunResult": "result container filled by run_torchrun",
     "read_time_machine": "takes no arguments",
     "cache_dir": "takes no arguments (the environment variable is checked by fetch)",
     "registry": "takes no arguments",
@@ -713,6 +940,7 @@ EXEMPT = {
     "Encoder": "abstract base class",
     "Decoder": "abstract base class",
     "History": "result container filled by fit",
+    "SeedRuns": "result container filled by fit_seeds",
     "LMHistory": "result container filled by train_language_model",
     "Seq2SeqHistory": "result container filled by train_seq2seq",
     "NodeHistory": "result container filled by train_node_classifier",
@@ -737,6 +965,9 @@ EXEMPT_PARAMS: dict[tuple[str, str], str] = {
     ("draw_graph", "title"): _TITLE,
     ("plot_confusion_matrix", "title"): _TITLE,
     ("plot", "title"): _TITLE,
+    ("plot_runs", "title"): _TITLE,
+    ("plot_runs", "xlabel"): _LABEL,
+    ("plot_runs", "ylabel"): _LABEL,
     ("LivePlot", "title"): _TITLE,
     ("show_heatmaps", "suptitle"): _TITLE,
     ("plot", "xlabel"): _LABEL,
@@ -764,9 +995,10 @@ def _package_errors() -> tuple[type[Exception], ...]:
 
 
 def _public() -> dict[str, Any]:
-    """Every public callable: name -> object, from ``d2lhelper.__all__`` and ``d2lhelper.data.__all__``."""
+    """Every public callable: name -> object, from ``d2lhelper.__all__``, ``d2lhelper.data.__all__`` and
+    ``d2lhelper.distributed.__all__``."""
     out = {}
-    for mod in (d2l, D):
+    for mod in (d2l, D, d2l.distributed):
         for name in mod.__all__:
             obj = getattr(mod, name)
             if callable(obj):

@@ -1,4 +1,4 @@
-"""Text to token indices: tokenising, a vocabulary, and The Time Machine.
+"""Text to token indices: tokenising, a vocabulary, padding, and The Time Machine.
 
 The book's language-model chapters read H. G. Wells' *The Time Machine*
 (fetched through :mod:`d2lhelper.data`) and report perplexity on a held-out
@@ -13,9 +13,9 @@ from typing import overload
 
 import torch
 
-from ._checks import check_non_negative_int, check_str_sequence
+from ._checks import check_non_negative_int, check_positive_int, check_str_sequence
 
-__all__ = ["tokenize", "Vocab", "read_time_machine", "load_time_machine"]
+__all__ = ["tokenize", "Vocab", "pad_token_ids", "read_time_machine", "load_time_machine"]
 
 _TOKEN_TYPES = ("char", "word")
 
@@ -118,3 +118,63 @@ class Vocab:
     def __repr__(self) -> str:
         head = ", ".join(repr(t) for t in self.idx_to_token[:8])
         return f"Vocab(size={len(self)}, first=[{head}, ...])"
+
+
+def pad_token_ids(sequences: Sequence[Sequence[int]] | Sequence[torch.Tensor], pad_index: int,
+                  max_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad sequences of token indices of different lengths into one tensor, and return their lengths.
+
+    Sequence ``i`` fills row ``i`` from the left; the rest of the row is ``pad_index``.
+    With ``max_len``, longer sequences keep their first ``max_len`` tokens.
+
+    Args:
+        sequences: ``N`` sequences of token indices, e.g. ``[vocab[tokens] for tokens in sentences]``
+            (lists of ints or 1-D integer tensors; an empty sequence is allowed).
+        pad_index: the index written after the end of each sequence, e.g. ``vocab["<pad>"]``. It must
+            not occur inside a sequence, so that ``ids != pad_index`` marks exactly the real tokens.
+        max_len: the width ``T`` of the result; ``None``: the length of the longest sequence.
+
+    Returns:
+        ``ids`` of shape ``(N, T)`` and ``lengths`` of shape ``(N,)``, both ``int64``, with
+        ``lengths[i] = min(len(sequences[i]), T)`` and ``ids[i, lengths[i]:] == pad_index``.
+
+    Example::
+
+        ids, lengths = pad_token_ids([[5, 6, 7], [8]], pad_index=1)
+        # ids = [[5, 6, 7], [8, 1, 1]], lengths = [3, 1]
+    """
+    if isinstance(sequences, (str, torch.Tensor)) or not isinstance(sequences, Sequence):
+        raise TypeError(f"sequences must be a list of token-index lists (e.g. [vocab[tokens] for tokens in "
+                        f"sentences]), got {type(sequences).__name__}")
+    if len(sequences) == 0:
+        raise ValueError("sequences must hold at least one sequence, got an empty list")
+    check_non_negative_int("pad_index", pad_index)
+    if max_len is not None:
+        check_positive_int("max_len", max_len)
+    rows = []
+    for i, seq in enumerate(sequences):
+        if isinstance(seq, str) or not isinstance(seq, (Sequence, torch.Tensor)):
+            raise TypeError(f"sequences[{i}] must be a list of int token indices or a 1-D tensor, "
+                            f"got {type(seq).__name__} {seq!r:.60}")
+        try:
+            row = seq if isinstance(seq, torch.Tensor) else torch.tensor(list(seq))
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"sequences[{i}] must hold int token indices, got {seq!r:.60}") from None
+        if row.ndim != 1 or (row.numel() and (row.dtype.is_floating_point or row.dtype.is_complex
+                                              or row.dtype == torch.bool)):
+            raise TypeError(f"sequences[{i}] must hold int token indices in one dimension, got values of "
+                            f"shape {tuple(row.shape)} and dtype {row.dtype}")
+        row = row.long()
+        if row.numel() and row.min() < 0:
+            raise ValueError(f"sequences[{i}] must hold token indices >= 0, got {row.min().item()}")
+        hits = (row == pad_index).nonzero()
+        if len(hits):
+            raise ValueError(f"sequences[{i}] contains pad_index {pad_index} at position {hits[0].item()}: "
+                             "padding would be mistaken for text; reserve a token such as '<pad>' for it")
+        rows.append(row)
+    width = max(len(r) for r in rows) if max_len is None else max_len
+    ids = torch.full((len(rows), width), pad_index, dtype=torch.long)   # (N, T)
+    lengths = torch.tensor([min(len(r), width) for r in rows], dtype=torch.long)   # (N,)
+    for i, (row, n) in enumerate(zip(rows, lengths.tolist())):
+        ids[i, :n] = row[:n]
+    return ids, lengths

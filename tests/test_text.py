@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from d2lhelper.data.timemachine import load_time_machine, read_time_machine
-from d2lhelper.text import Vocab, tokenize
+from d2lhelper.text import Vocab, pad_token_ids, tokenize
 
 MIRROR = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -60,6 +60,47 @@ def test_vocab_nested_tokens_and_errors():
         Vocab(["a"], min_freq=-1)
     with pytest.raises(TypeError, match=r"tokens must be strings \(or tuples of strings for n-grams\), got int"):
         Vocab([1, 2])
+
+
+
+def test_pad_token_ids_pads_right_and_returns_lengths():
+    ids, lengths = pad_token_ids([[5, 6, 7], [8], []], pad_index=1)
+    assert ids.tolist() == [[5, 6, 7], [8, 1, 1], [1, 1, 1]]
+    assert lengths.tolist() == [3, 1, 0]
+    assert ids.dtype == lengths.dtype == torch.int64
+    # Row i holds sequence i and then only padding, whatever order the lengths come in.
+    vocab = Vocab("the time machine is a time machine".split(), reserved_tokens=["<pad>"])
+    sentences = [["time", "machine"], ["the", "time", "machine", "is", "a", "time"], ["a"]]
+    ids, lengths = pad_token_ids([vocab[s] for s in sentences], vocab["<pad>"])
+    assert ids.shape == (3, 6)
+    for row, n, s in zip(ids, lengths.tolist(), sentences):
+        assert vocab.to_tokens(row[:n]) == s and (row[n:] == vocab["<pad>"]).all()
+    assert ((ids != vocab["<pad>"]).sum(1) == lengths).all()
+
+
+def test_pad_token_ids_max_len_truncates_and_widens():
+    ids, lengths = pad_token_ids([[5, 6, 7], [8]], pad_index=0, max_len=2)
+    assert ids.tolist() == [[5, 6], [8, 0]] and lengths.tolist() == [2, 1]
+    ids, lengths = pad_token_ids([torch.tensor([3, 4]), (9,)], pad_index=0, max_len=4)
+    assert ids.tolist() == [[3, 4, 0, 0], [9, 0, 0, 0]] and lengths.tolist() == [2, 1]
+
+
+@pytest.mark.parametrize("sequences, kwargs, error, match", [
+    ([], {}, ValueError, "sequences must hold at least one sequence"),
+    ("abc", {}, TypeError, "sequences must be a list of token-index lists"),
+    (torch.ones(2, 3, dtype=torch.long), {}, TypeError, "sequences must be a list of token-index lists"),
+    ([5, 6], {}, TypeError, r"sequences\[0\] must be a list of int token indices"),
+    ([[2], [2.5]], {}, TypeError, r"sequences\[1\] must hold int token indices.*float32"),
+    ([[True]], {}, TypeError, r"sequences\[0\] must hold int token indices.*bool"),
+    ([["a", "b"]], {}, TypeError, r"sequences\[0\] must hold int token indices"),
+    ([[-3]], {}, ValueError, r"sequences\[0\] must hold token indices >= 0, got -3"),
+    ([[2], [3, 1]], {}, ValueError, r"sequences\[1\] contains pad_index 1 at position 1"),
+    ([[2]], {"pad_index": -1}, ValueError, "pad_index must be an int >= 0, got -1"),
+    ([[2]], {"max_len": 0}, ValueError, "max_len must be a positive int, got 0"),
+])
+def test_pad_token_ids_validates(sequences, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        pad_token_ids(sequences, **{"pad_index": 1, **kwargs})
 
 
 @pytest.fixture

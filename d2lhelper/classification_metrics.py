@@ -89,10 +89,12 @@ def binary_confusion(y_true: torch.Tensor, y_score: torch.Tensor, threshold: flo
         An int64 tensor of shape ``(2, 2)``, laid out like ``sklearn.metrics.confusion_matrix``.
     """
     y = _check_labels(y_true, both_classes=False)
-    s = _check_scores(y_score, len(y))
-    t = _check_threshold(threshold)
-    pred = (s >= t).long()
-    return torch.bincount(y.long() * 2 + pred, minlength=4).reshape(2, 2)
+    return _confusion(y, _check_scores(y_score, len(y)), _check_threshold(threshold))
+
+
+def _confusion(y: torch.Tensor, s: torch.Tensor, t: float) -> torch.Tensor:
+    """:func:`binary_confusion` of checked labels ``y (n,)`` and scores ``s (n,)``: ``(2, 2)`` int64."""
+    return torch.bincount(y.long() * 2 + (s >= t).long(), minlength=4).reshape(2, 2)
 
 
 def precision_recall_f1(y_true: torch.Tensor, y_score: torch.Tensor,
@@ -114,7 +116,7 @@ def precision_recall_f1(y_true: torch.Tensor, y_score: torch.Tensor,
     if y.sum() == 0:
         raise ValueError(f"y_true must contain at least one positive (1), got {len(y)} negatives: recall "
                          "TP / (TP + FN) would be 0/0")
-    (_, fp), (fn, tp) = binary_confusion(y_true, y_score, threshold).tolist()
+    (_, fp), (fn, tp) = _confusion(y, _check_scores(y_score, len(y)), _check_threshold(threshold)).tolist()
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

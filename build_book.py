@@ -56,6 +56,7 @@ EXECUTION_ENV = {"TQDM_DISABLE": "1", "D2LHELPER_LIVE_PLOT": "0"}
 CHAPTER_EXTRAS = {
     "02_fundamentals": ["tensorboard", "vision"],
     "03_cnn": ["vision"],
+    "04_rnn": ["vision"],
     "05_attention": ["text"],
     "07_gnn": ["graphs", "vision"],
     "08_optimization": ["vision"],

@@ -31,11 +31,15 @@ _LAZY: dict[str, str] = {
     "load_digits": ".vision",
     "load_fashion_mnist": ".vision",
     "load_mnist_5k": ".vision",
+    "MOVIE_REVIEW_CLASSES": ".reviews",
+    "load_movie_reviews": ".reviews",
+    "movie_reviews_file": ".reviews",
 }
 
 if TYPE_CHECKING:
     from .loaders import TensorLoader
     from .planetoid import PLANETOID_NAMES, load_planetoid
+    from .reviews import MOVIE_REVIEW_CLASSES, load_movie_reviews, movie_reviews_file
     from .timemachine import load_time_machine, read_time_machine
     from .translation import TranslationData, load_translation
     from .vision import DIGITS_LABELS, FASHION_MNIST_LABELS, ImageData, load_digits, load_fashion_mnist, load_mnist_5k

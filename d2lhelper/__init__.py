@@ -94,6 +94,10 @@ _SOURCES: dict[str, str] = {
     "SkipGramNS": ".embeddings",
     "random_walks": ".embeddings",
     "skipgram_pairs": ".embeddings",
+    "subsample": ".embeddings",
+    "subsample_keep_probs": ".embeddings",
+    "nearest_neighbours": ".embeddings",
+    "analogy": ".embeddings",
     "LivePlot": ".plotting",
     "plot": ".plotting",
     "show_heatmaps": ".plotting",
@@ -137,7 +141,8 @@ if TYPE_CHECKING:  # static tools and IDEs see the eager imports
     from .shapes import conv_output_size, shape_table
     from .device import get_device, hardware_summary, seed_everything
     from .graphs import NodeHistory, draw_graph, normalized_adjacency, train_node_classifier
-    from .embeddings import NegativeSampler, SkipGramNS, random_walks, skipgram_pairs
+    from .embeddings import (NegativeSampler, SkipGramNS, analogy, nearest_neighbours, random_walks, skipgram_pairs,
+                             subsample, subsample_keep_probs)
     from .plotting import LivePlot, plot, show_heatmaps, show_images
     from .optim_viz import plot_trajectory_2d, steps_to_tolerance, trajectory_2d
     from .timing import Accumulator, Timer

@@ -12,6 +12,9 @@ word: a node (word) should predict the nodes (words) that occur near it.
 * :class:`NegativeSampler` draws negatives from the unigram distribution raised to a power;
 * :class:`SkipGramNS` holds the two embedding tables and the skip-gram loss with
   negative sampling,
+* :func:`subsample` drops frequent tokens at random before the pairs are cut (word2vec's
+  subsampling), and :func:`nearest_neighbours` and :func:`analogy` query a learned
+  embedding matrix by cosine similarity,
 
 .. math::
     \ell(c, o) = -\log\sigma(\mathbf{u}_c^\top\mathbf{v}_o)
@@ -34,7 +37,8 @@ from torch import nn
 from ._checks import check_non_negative_float, check_positive_float, check_positive_int, check_type
 from .graphs import _check_edge_index
 
-__all__ = ["NegativeSampler", "SkipGramNS", "random_walks", "skipgram_pairs"]
+__all__ = ["NegativeSampler", "SkipGramNS", "analogy", "nearest_neighbours", "random_walks", "skipgram_pairs",
+           "subsample", "subsample_keep_probs"]
 
 
 def _csr(edge_index: torch.Tensor, num_nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -217,15 +221,7 @@ class NegativeSampler:
     """
 
     def __init__(self, counts: torch.Tensor, power: float = 0.75) -> None:
-        if not isinstance(counts, torch.Tensor) or counts.ndim != 1 or counts.numel() == 0:
-            got = tuple(counts.shape) if isinstance(counts, torch.Tensor) else type(counts).__name__
-            raise ValueError(f"counts must be a non-empty 1-D tensor (num_tokens,) of occurrence counts, got {got}")
-        if counts.dtype == torch.bool or counts.dtype.is_complex:
-            raise TypeError(f"counts must hold real numbers, got dtype {counts.dtype}")
-        counts = counts.double()
-        if not torch.isfinite(counts).all() or (counts < 0).any() or not (counts > 0).any():
-            raise ValueError(f"counts must be finite and >= 0 with at least one > 0, got values in "
-                             f"[{counts.min().item()}, {counts.max().item()}]")
+        counts = _check_counts(counts)
         check_non_negative_float("power", power)
         weights = torch.where(counts > 0, counts.pow(power), torch.zeros_like(counts))
         self.probs = weights / weights.sum()
@@ -317,3 +313,139 @@ def _check_tokens(name: str, tokens: Any, ndim: int | None = None) -> None:
         raise TypeError(f"{name} must hold int64 (or int32) token indices, got dtype {tokens.dtype}")
     if ndim is not None and tokens.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {tuple(tokens.shape)}")
+
+
+def subsample_keep_probs(counts: torch.Tensor, t: float = 1e-4) -> torch.Tensor:
+    r"""The probability that word2vec's subsampling keeps an occurrence of each token.
+
+    With :math:`f(w)` the token's share of the corpus, Mikolov et al. (2013) discard
+    each occurrence with probability :math:`1 - \sqrt{t / f(w)}`, so they keep it with
+
+    .. math::
+        P_\text{keep}(w) = \min\Bigl(1, \sqrt{t / f(w)}\Bigr):
+
+    a token rarer than ``t`` is always kept, one 100 times as frequent as ``t`` one time in 10.
+
+    Args:
+        counts: ``(num_tokens,)`` non-negative occurrence counts, at least one > 0.
+        t: the threshold frequency, > 0 (1e-5 to 1e-3; word2vec's default 1e-3, its paper 1e-5).
+
+    Returns:
+        ``(num_tokens,)`` float64 probabilities in ``(0, 1]`` (1 for a token of count 0).
+    """
+    counts = _check_counts(counts)
+    check_positive_float("t", t)
+    freqs = counts / counts.sum()
+    keep = torch.sqrt(t / freqs.clamp(min=torch.finfo(torch.float64).tiny))
+    return torch.where(counts > 0, keep.clamp(max=1.0), torch.ones_like(keep))
+
+
+def subsample(tokens: torch.Tensor, counts: torch.Tensor | None = None, t: float = 1e-4,
+              generator: torch.Generator | None = None) -> torch.Tensor:
+    """The tokens of a sequence, each occurrence kept with :func:`subsample_keep_probs`, in order.
+
+    Dropping an occurrence closes the gap: the kept neighbours of a frequent word
+    move closer, so a window of the same size then reaches further.
+
+    Args:
+        tokens: ``(L,)`` integer token indices.
+        counts: ``(num_tokens,)`` occurrence counts; ``None`` counts ``tokens`` itself.
+        t: the threshold frequency, > 0.
+        generator: random source, for repeatable draws.
+
+    Returns:
+        ``(L',)`` int64 tensor, ``L' <= L``, the kept tokens in their order.
+    """
+    _check_tokens("tokens", tokens, ndim=1)
+    check_type("generator", generator, torch.Generator, "a torch.Generator", allow_none=True)
+    if counts is None:
+        counts = torch.bincount(tokens.long())
+    keep = subsample_keep_probs(counts, t)
+    if tokens.numel() and (tokens.min() < 0 or tokens.max() >= len(keep)):
+        raise ValueError(f"tokens must be indices in [0, {len(keep)}) (the length of counts), got values in "
+                         f"[{tokens.min().item()}, {tokens.max().item()}]")
+    u = torch.rand(tokens.shape, generator=generator, dtype=torch.float64, device=tokens.device)
+    return tokens[u < keep.to(tokens.device)[tokens]].long()
+
+
+def _check_counts(counts: Any) -> torch.Tensor:
+    if not isinstance(counts, torch.Tensor) or counts.ndim != 1 or counts.numel() == 0:
+        got = tuple(counts.shape) if isinstance(counts, torch.Tensor) else type(counts).__name__
+        raise ValueError(f"counts must be a non-empty 1-D tensor (num_tokens,) of occurrence counts, got {got}")
+    if counts.dtype == torch.bool or counts.dtype.is_complex:
+        raise TypeError(f"counts must hold real numbers, got dtype {counts.dtype}")
+    counts = counts.double()
+    if not torch.isfinite(counts).all() or (counts < 0).any() or not (counts > 0).any():
+        raise ValueError(f"counts must be finite and >= 0 with at least one > 0, got values in "
+                         f"[{counts.min().item()}, {counts.max().item()}]")
+    return counts
+
+
+def _check_embeddings(embeddings: Any) -> torch.Tensor:
+    if not isinstance(embeddings, torch.Tensor) or embeddings.ndim != 2 or not embeddings.is_floating_point():
+        got = (f"shape {tuple(embeddings.shape)}, dtype {embeddings.dtype}" if isinstance(embeddings, torch.Tensor)
+               else type(embeddings).__name__)
+        raise ValueError(f"embeddings must be a 2-D floating-point tensor (num_tokens, dim), got {got}")
+    return F.normalize(embeddings.detach(), dim=1)
+
+
+def _check_index(name: str, value: Any, num_tokens: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < num_tokens:
+        raise ValueError(f"{name} must be a token index (int) in [0, {num_tokens}), got {value!r}")
+
+
+def nearest_neighbours(embeddings: torch.Tensor, query: int, k: int = 5,
+                       exclude: Sequence[int] = ()) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The ``k`` tokens whose vectors have the largest cosine similarity with token ``query``'s.
+
+    Cosine similarity is :math:`\cos(\mathbf{x}, \mathbf{y}) = \mathbf{x}^\top\mathbf{y} /
+    (\|\mathbf{x}\|\|\mathbf{y}\|)`; the query itself and the indices in ``exclude`` are left out.
+
+    Args:
+        embeddings: ``(num_tokens, dim)`` float tensor, e.g. :attr:`SkipGramNS.embeddings`.
+        query: a token index.
+        k: how many neighbours, ``1 <= k < num_tokens - len(exclude)``.
+        exclude: further token indices never to return (e.g. ``<unk>``).
+
+    Returns:
+        ``(indices, similarities)``: int64 and float tensors of shape ``(k,)``, most similar first.
+    """
+    unit = _check_embeddings(embeddings)
+    _check_index("query", query, len(unit))
+    return _top_k(unit, unit[query], k, [query, *exclude])
+
+
+def analogy(embeddings: torch.Tensor, a: int, b: int, c: int, k: int = 1,
+            exclude: Sequence[int] = ()) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Answers to "``a`` is to ``b`` as ``c`` is to ?" by vector offset (3CosAdd, Mikolov et al. 2013).
+
+    With unit vectors :math:`\hat{\mathbf{x}} = \mathbf{x}/\|\mathbf{x}\|` the answer is the token
+    :math:`d \notin \{a, b, c\}` that maximises :math:`\cos(\mathbf{x}_d, \hat{\mathbf{x}}_b -
+    \hat{\mathbf{x}}_a + \hat{\mathbf{x}}_c)`, e.g. ``man : king :: woman : queen``.
+
+    Args:
+        embeddings: ``(num_tokens, dim)`` float tensor.
+        a, b, c: token indices.
+        k: how many candidate answers, best first.
+        exclude: further token indices never to return.
+
+    Returns:
+        ``(indices, similarities)`` of shape ``(k,)``.
+    """
+    unit = _check_embeddings(embeddings)
+    for name, value in (("a", a), ("b", b), ("c", c)):
+        _check_index(name, value, len(unit))
+    return _top_k(unit, unit[b] - unit[a] + unit[c], k, [a, b, c, *exclude])
+
+
+def _top_k(unit: torch.Tensor, target: torch.Tensor, k: int, exclude: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    check_positive_int("k", k)
+    for i in exclude:
+        _check_index("exclude", i, len(unit))
+    drop = torch.tensor(sorted(set(exclude)), dtype=torch.long, device=unit.device)
+    if k > len(unit) - len(drop):
+        raise ValueError(f"k must be at most the number of candidate tokens {len(unit) - len(drop)}, got {k}")
+    sims = unit @ F.normalize(target, dim=0)                                   # (num_tokens,)
+    sims[drop] = -float("inf")
+    values, indices = sims.topk(k)
+    return indices, values

@@ -203,3 +203,62 @@ def test_deepwalk_separates_two_communities():
     same = sim[side[:, None] == side[None, :]].mean()
     other = sim[side[:, None] != side[None, :]].mean()
     assert same > other + 0.5, (same, other)
+
+
+# --- word2vec helpers: subsampling, nearest neighbours, analogies (chapter 11.1) ---
+from d2lhelper import embeddings as E  # noqa: E402
+
+def test_subsample_keep_probs_formula():
+    counts = torch.tensor([0, 1, 99, 900])                 # f = 0, 0.001, 0.099, 0.9
+    keep = E.subsample_keep_probs(counts, t=0.01)
+    expected = torch.tensor([1.0, 1.0, math.sqrt(0.01 / 0.099), math.sqrt(0.01 / 0.9)], dtype=torch.float64)
+    torch.testing.assert_close(keep, expected)
+
+
+def test_subsample_frequencies_and_order():
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.cat([torch.zeros(9000, dtype=torch.long), torch.arange(1, 1001)])[torch.randperm(10000, generator=g)]
+    kept = E.subsample(tokens, t=1e-3, generator=g)
+    # token 0 has f = 0.9: kept with sqrt(1e-3 / 0.9) = 0.0333; the 1000 rare tokens always
+    assert (kept != 0).sum().item() == 1000
+    p = math.sqrt(1e-3 / 0.9)
+    n0 = (kept == 0).sum().item()
+    assert abs(n0 - 9000 * p) < 4.5 * math.sqrt(9000 * p * (1 - p)), n0
+    rare = kept[kept != 0]
+    assert torch.equal(rare, tokens[tokens != 0])          # order kept
+    again = E.subsample(tokens, t=1e-3, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(again, E.subsample(tokens, t=1e-3, generator=torch.Generator().manual_seed(5)))
+
+
+def test_subsample_bad_inputs():
+    with pytest.raises(ValueError, match="t must be"):
+        E.subsample(torch.tensor([0, 1]), t=0.0)
+    with pytest.raises(TypeError, match="tokens must hold int64"):
+        E.subsample(torch.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="tokens must be indices in \\[0, 2\\)"):
+        E.subsample(torch.tensor([0, 5]), counts=torch.tensor([1, 1]))
+    with pytest.raises(ValueError, match="counts must be"):
+        E.subsample_keep_probs(torch.zeros(3))
+
+
+def test_nearest_neighbours_and_analogy():
+    emb = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.0], [5.0, 5.0]])
+    idx, sim = E.nearest_neighbours(emb, 0, k=3)
+    assert idx.tolist() == [1, 4, 2]                       # cosine, not dot product: row 4 is long but at 45 degrees
+    torch.testing.assert_close(sim, torch.tensor([0.9 / math.hypot(0.9, 0.1), math.sqrt(0.5), 0.0]))
+    idx, _ = E.nearest_neighbours(emb, 0, k=2, exclude=[1])
+    assert idx.tolist() == [4, 2]
+    # a parallelogram: x_d = x_b - x_a + x_c
+    words = torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    idx, sim = E.analogy(words, 0, 1, 2, k=1)
+    unit = torch.nn.functional.normalize(words, dim=1)
+    expected = torch.nn.functional.normalize(unit[1] - unit[0] + unit[2], dim=0) @ unit[3]
+    assert idx.tolist() == [3] and sim.item() == pytest.approx(expected.item(), abs=1e-6)
+    with pytest.raises(ValueError, match="query must be a token index"):
+        E.nearest_neighbours(emb, 7)
+    with pytest.raises(ValueError, match="k must be at most"):
+        E.nearest_neighbours(emb, 0, k=5)
+    with pytest.raises(ValueError, match="embeddings must be a 2-D floating-point"):
+        E.analogy(torch.arange(4), 0, 1, 2)
+    with pytest.raises(ValueError, match="c must be a token index"):
+        E.analogy(words, 0, 1, 9)

@@ -44,7 +44,9 @@ def _execute_with_history(self, cell_input, allow_stdin=None):
 nbval.kernel.RunningKernel.execute_cell_input = _execute_with_history
 
 NOTEBOOK_BUDGET_S = 240
-BOOK_BUDGET_S = 25 * 60
+# Notebook seconds summed over the book (2 workers run them in about half that wall time); with the unit
+# tests and the other CI steps this keeps `.ci/run` under its 40 minutes.
+BOOK_BUDGET_S = 40 * 60
 # Seconds on 2 CPU cores, from each chapter's issue.
 CHAPTER_BUDGET_S = {"01_tensors": 120, "02_fundamentals": 360, "03_cnn": 480, "04_rnn": 480,
                     "05_attention": 600, "06_style_transfer": 300, "07_gnn": 300, "08_optimization": 300,

@@ -9,7 +9,7 @@ PYTEST := $(PY) -m pytest
 # Two workers; a notebook's cells stay together on one worker.
 XDIST  := -n 2 --dist loadfile
 
-.PHONY: book test lab sync check clean test-min test-readme test-standin bench
+.PHONY: book test lab sync check clean test-min venv-min test-readme test-standin bench
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "d2lhelper needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -58,12 +58,15 @@ test-standin: $(STAMP)
 	$(PY) tests/standin_timing.py
 
 ## test-min: the unit tests on the lowest versions requirements.txt allows, in .venv-min
-test-min:
+test-min: venv-min
+	.venv-min/bin/python -m pytest -n 2 tests -m "not browser"
+
+## venv-min: install .venv-min at the lower bounds (CI does it while other steps run)
+venv-min:
 	test -d .venv-min || $(PYTHON) -m venv .venv-min
 	.venv-min/bin/python -m pip install --disable-pip-version-check -q packaging
 	.venv-min/bin/python tests/lower_bounds.py > .venv-min/constraints.txt
 	.venv-min/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt -c .venv-min/constraints.txt -e .
-	.venv-min/bin/python -m pytest -n 2 tests -m "not browser"
 
 clean:
 	rm -rf _build

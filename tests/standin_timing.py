@@ -9,6 +9,11 @@ reported, not counted; any other error fails the run, as does a notebook or
 chapter over its CPU budget (``chapters/conftest.py``). Writes
 ``_build/standin_times.json``.
 
+Like ``make test``, it runs two kernels at once with one thread each and counts
+a chapter's budget in notebook seconds (the sum over its notebooks), so the
+numbers compare with ``_build/notebook_times.json``; the longest notebooks
+start first.
+
     python tests/standin_timing.py            # what `make test-standin` runs
 """
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,34 +44,49 @@ def uses_fashion_mnist(nb: Path) -> bool:
     return "load_fashion_mnist" in nb.read_text()
 
 
+WORKERS = 2
+
+
+def run(nb_path: Path) -> tuple[str, float, list[str], list[str]]:
+    """Execute one notebook; its seconds, errors that fail the run, and Fashion-MNIST bounds not met."""
+    nb = nbformat.read(nb_path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(nb_path.parent)}}).execute()
+    rel = nb_path.relative_to(ROOT).as_posix()
+    seconds = time.perf_counter() - start
+    failures: list[str] = []
+    bounds: list[str] = []
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    if not any("Fashion-MNIST" in "".join(o.get("text", "")) for o in outputs if o.get("name") == "stdout"):
+        failures.append(f"{rel}: never printed that it trains on Fashion-MNIST (did the stand-in load?)")
+    for o in outputs:
+        if o.get("output_type") == "error":
+            line = f"{rel}: {o['ename']}: {o['evalue'][:200]}"
+            (bounds if o["ename"] == "AssertionError" else failures).append(line)
+    if any("NOTICE: Fashion-MNIST is not available" in "".join(o.get("text", "")) for o in outputs):
+        failures.append(f"{rel}: fell back to the offline data instead of the stand-in")
+    print(f"{rel:<55} {seconds:6.1f} s", flush=True)
+    return rel, seconds, failures, bounds
+
+
 def main() -> int:
     import standin
 
     scale = float(os.environ.get("D2LHELPER_BUDGET_SCALE", "1"))
     notebooks = [nb for nb in build_book.notebooks() if nb.parent.name in CHAPTERS and uses_fashion_mnist(nb)]
+    earlier = build_book.BUILD / "notebook_times.json"  # make test's times, when it ran first: longest first
+    known = json.loads(earlier.read_text())["seconds"] if earlier.exists() else {}
+    notebooks.sort(key=lambda nb: -known.get(nb.relative_to(ROOT).as_posix(), 0.0))
     with tempfile.TemporaryDirectory() as cache:
         os.environ.update(build_book.EXECUTION_ENV, D2LHELPER_DATA=cache)
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // WORKERS)))
         standin.write_standin(Path(cache) / "fashion-mnist")
-        times: dict[str, float] = {}
-        failures: list[str] = []
-        bounds: list[str] = []
-        for nb_path in notebooks:
-            nb = nbformat.read(nb_path, as_version=4)
-            start = time.perf_counter()
-            NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=True,
-                           resources={"metadata": {"path": str(nb_path.parent)}}).execute()
-            rel = nb_path.relative_to(ROOT).as_posix()
-            times[rel] = time.perf_counter() - start
-            outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-            if not any("Fashion-MNIST" in "".join(o.get("text", "")) for o in outputs if o.get("name") == "stdout"):
-                failures.append(f"{rel}: never printed that it trains on Fashion-MNIST (did the stand-in load?)")
-            for o in outputs:
-                if o.get("output_type") == "error":
-                    line = f"{rel}: {o['ename']}: {o['evalue'][:200]}"
-                    (bounds if o["ename"] == "AssertionError" else failures).append(line)
-            if any("NOTICE: Fashion-MNIST is not available" in "".join(o.get("text", "")) for o in outputs):
-                failures.append(f"{rel}: fell back to the offline data instead of the stand-in")
-            print(f"{rel:<55} {times[rel]:6.1f} s", flush=True)
+        with ThreadPoolExecutor(WORKERS) as pool:
+            results = list(pool.map(run, notebooks))
+    times = {rel: s for rel, s, _, _ in sorted(results)}
+    failures = [f for _, _, fs, _ in results for f in fs]
+    bounds = [b for _, _, _, bs in results for b in bs]
     chapters = {ch: sum(s for nb, s in times.items() if f"/{ch}/" in nb) for ch in CHAPTERS}
     for nb, s in times.items():
         if s > NOTEBOOK_BUDGET_S * scale:

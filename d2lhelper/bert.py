@@ -411,24 +411,48 @@ def make_bert_inputs(first: Sequence[Sequence[int]], second: Sequence[Sequence[i
     return BertInputs(ids, segments, padding, special)
 
 
-def train_wordpiece(texts: Iterable[str], vocab_size: int = 2000, min_frequency: int = 2) -> Any:
+def train_wordpiece(texts: Iterable[str], vocab_size: int = 2000, min_frequency: int = 2, *,
+                    cache: bool = True) -> Any:
     """Train a lower-casing WordPiece tokenizer (``tokenizers`` library) on ``texts``.
 
     Its special tokens are :data:`SPECIAL_TOKENS`, ids 0-4: ``[PAD]`` 0, ``[UNK]`` 1, ``[CLS]`` 2,
     ``[SEP]`` 3, ``[MASK]`` 4. Returns a ``tokenizers.Tokenizer``; ``tok.encode(s).ids`` gives the
     ids of ``s`` without special tokens.
+
+    The library's trainer is not deterministic: two processes given the same texts can break ties
+    between equally frequent merges differently and end with different vocabularies
+    (huggingface/tokenizers#1794). With ``cache``, the first tokenizer trained on these texts and
+    settings is saved under ``d2lhelper.data.cache_dir() / "tokenizers"`` (written to a temporary
+    name, then moved into place) and every later call loads it, so that the ids, and everything
+    keyed by them such as :func:`pretrain_mlm`'s cache, stay the same from run to run.
     """
     check_positive_int("vocab_size", vocab_size)
     check_positive_int("min_frequency", min_frequency)
+    check_bool("cache", cache)
     if vocab_size <= len(SPECIAL_TOKENS):
         raise ValueError(f"vocab_size must be > {len(SPECIAL_TOKENS)}, got {vocab_size}")
     try:
+        import tokenizers
         from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     except ModuleNotFoundError as e:  # pragma: no cover - depends on the environment
         raise ModuleNotFoundError("train_wordpiece needs the tokenizers library: pip install 'tokenizers>=0.19'") from e
     texts = list(texts)
     if not texts or not all(isinstance(t, str) for t in texts):
         raise TypeError(f"texts must be a non-empty iterable of str, got {_got(texts)}")
+    path = None
+    if cache:
+        from .data import cache_dir
+
+        h = hashlib.sha256(repr((vocab_size, min_frequency, SPECIAL_TOKENS, tokenizers.__version__, 1)).encode())
+        for t in texts:
+            h.update(t.encode())
+            h.update(b"\0")
+        path = Path(cache_dir()) / "tokenizers" / f"wordpiece-{h.hexdigest()[:20]}.json"
+        if path.exists():
+            try:
+                return Tokenizer.from_file(str(path))
+            except Exception:  # noqa: BLE001 - a damaged cache file is retrained and overwritten
+                pass
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -436,7 +460,22 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int = 2000, min_frequency:
     trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
                                         special_tokens=list(SPECIAL_TOKENS), show_progress=False)
     tok.train_from_iterator(texts, trainer)
+    if path is not None:
+        _write_atomically(path, lambda f: f.write(tok.to_str().encode()))
     return tok
+
+
+def _write_atomically(path: Path, write: Any) -> None:
+    """Call ``write(f)`` on a temporary file beside ``path``, then move it to ``path``; nothing half-written stays."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 # ------------------------------------------------------------------ pretraining
@@ -556,14 +595,7 @@ def pretrain_mlm(inputs: BertInputs, config: BertConfig, *, mask_id: int, steps:
     seconds = time.perf_counter() - start
     history = {"loss": losses, "seconds": seconds, "tokens_per_s": tokens / seconds, "cached": False}
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-                            "history": {k: v for k, v in history.items() if k != "cached"}}, f)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        _write_atomically(path, lambda f: torch.save(
+            {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+             "history": {k: v for k, v in history.items() if k != "cached"}}, f))
     return model, history

@@ -124,11 +124,42 @@ def test_pretrain_mlm_learns_and_caches(tmp_path, monkeypatch):
     assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), again.state_dict().values()))
 
 
-def test_train_wordpiece():
+def test_train_wordpiece(tmp_path, monkeypatch):
     pytest.importorskip("tokenizers")
+    monkeypatch.setenv("D2LHELPER_DATA", str(tmp_path))
     tok = bert.train_wordpiece(["the time traveller smiled", "the time machine"] * 20, vocab_size=60)
     assert [tok.token_to_id(t) for t in bert.SPECIAL_TOKENS] == [0, 1, 2, 3, 4]
     assert tok.decode(tok.encode("The time").ids) == "the time"
+
+
+_TRAIN_IN_A_PROCESS = """
+import json, sys
+from d2lhelper import bert
+texts = [" ".join(f"w{i % 97}x{j % 13}" for j in range(i, i + 9)) for i in range(400)]
+tok = bert.train_wordpiece(texts, vocab_size=300, cache=sys.argv[1] == "1")
+print(json.dumps(sorted(tok.get_vocab().items())))
+"""
+
+
+def test_train_wordpiece_cache_gives_every_process_the_same_vocabulary(tmp_path):
+    """The trainer breaks ties in hash-map order (huggingface/tokenizers#1794); the cache pins the first result."""
+    pytest.importorskip("tokenizers")
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, D2LHELPER_DATA=str(tmp_path))
+    run = lambda cache: json.loads(subprocess.run([sys.executable, "-c", _TRAIN_IN_A_PROCESS, cache], env=env,
+                                                  check=True, capture_output=True, text=True).stdout)
+    first = run("1")
+    files = list((tmp_path / "tokenizers").glob("wordpiece-*.json"))
+    assert len(files) == 1 and not list((tmp_path / "tokenizers").glob("*.tmp"))
+    assert all(run("1") == first for _ in range(3))
+    # A damaged file is retrained and replaced, not an error.
+    files[0].write_text("{not json")
+    assert len(run("1")) == len(first) and json.loads(files[0].read_text())["model"]["type"] == "WordPiece"
+    assert list((tmp_path / "tokenizers").glob("wordpiece-*.json")) == files
 
 
 @pytest.mark.parametrize("kwargs, match", [

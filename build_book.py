@@ -61,6 +61,7 @@ CHAPTER_EXTRAS = {
     "07_gnn": ["graphs", "vision"],
     "08_optimization": ["vision"],
     "11_pretraining": ["pretraining"],
+    "12_deployment": ["deployment", "vision"],
 }
 
 

@@ -66,6 +66,7 @@ def test_each_chapter_installs_the_extras_its_notebooks_use():
         "text": r"load_translation|num2words|babel",
         "tensorboard": r"tensorboard|TensorBoardLogger",
         "pretraining": r"(import|from) (transformers|tokenizers)\b|d2lhelper\.bert|from d2lhelper import bert|to_hf_gpt2",
+        "deployment": r"(import|from) (onnx|onnxruntime|fastapi|uvicorn|httpx)\b|d2lhelper\.serving|from d2lhelper import serving",
     }
     extras = _meta()["project"]["optional-dependencies"]
     for chapter in sorted(p for p in (ROOT / "chapters").glob("[0-9][0-9]_*") if p.is_dir()):

@@ -45,6 +45,7 @@ from torch import nn
 
 from ._checks import (_got, check_bool, check_float_in_range, check_non_negative_int, check_positive_float,
                       check_positive_int, check_type)
+from .text import pad_token_ids
 
 __all__ = ["BertClassifier", "BertConfig", "BertEmbeddings", "BertForMaskedLM", "BertInputs", "BertModel",
            "MLMHead", "SPECIAL_TOKENS", "load_encoder", "make_bert_inputs", "mask_tokens", "masked_accuracy",
@@ -378,15 +379,18 @@ def make_bert_inputs(first: Sequence[Sequence[int]], second: Sequence[Sequence[i
     if max_len < n_special + (1 if b is None else 2):
         raise ValueError(f"max_len must be >= {n_special + (1 if b is None else 2)} for "
                          f"{'two segments' if b is not None else 'one segment'}, got {max_len}")
-    rows, segs, seps = [], [], []
+    for name, rows_ in (("first", a), ("second", b or [])):
+        for i, row in enumerate(rows_):
+            if pad_id in row:
+                raise ValueError(f"{name}[{i}] contains pad_id={pad_id} at position {row.index(pad_id)}: padding "
+                                 "would be mistaken for text; give [PAD] an id of its own")
+    rows, first_lengths = [], []
     for i, x in enumerate(a):
         y = None if b is None else b[i]
         budget = max_len - n_special
         if y is None:
             x = x[:budget]
             rows.append([cls_id, *x, sep_id])
-            segs.append([0] * (len(x) + 2))
-            seps.append([len(x) + 1])
         else:
             while len(x) + len(y) > budget:                      # longest first
                 if len(x) >= len(y):
@@ -394,20 +398,15 @@ def make_bert_inputs(first: Sequence[Sequence[int]], second: Sequence[Sequence[i
                 else:
                     y = y[:-1]
             rows.append([cls_id, *x, sep_id, *y, sep_id])
-            segs.append([0] * (len(x) + 2) + [1] * (len(y) + 1))
-            seps.append([len(x) + 1, len(x) + len(y) + 2])
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    segments = torch.zeros((len(rows), width), dtype=torch.long)
-    padding = torch.ones((len(rows), width), dtype=torch.bool)
-    for i, (r, s) in enumerate(zip(rows, segs)):
-        ids[i, :len(r)] = torch.tensor(r)
-        segments[i, :len(s)] = torch.tensor(s)
-        padding[i, :len(r)] = False
-    special = padding.clone()
-    special[:, 0] = True
-    for i, positions in enumerate(seps):
-        special[i, positions] = True
+        first_lengths.append(len(x) + 2)                         # [CLS] a [SEP]
+    ids, lengths = pad_token_ids(rows, pad_id)                   # (N, T), (N,)
+    positions = torch.arange(ids.shape[1])
+    first_len = torch.tensor(first_lengths)
+    padding = positions >= lengths[:, None]
+    segments = ((positions >= first_len[:, None]) & ~padding).long()   # 1 from the second segment on
+    special = padding | (positions == 0) | (positions == (first_len - 1)[:, None])
+    if b is not None:
+        special |= positions == (lengths - 1)[:, None]
     return BertInputs(ids, segments, padding, special)
 
 

@@ -191,6 +191,8 @@ def test_bad_inputs():
         make_bert_inputs([[5]], [[6], [7]], cls_id=2, sep_id=3, pad_id=0, max_len=8)
     with pytest.raises(TypeError, match="first must be a non-empty list of lists"):
         make_bert_inputs("abc", cls_id=2, sep_id=3, pad_id=0, max_len=8)
+    with pytest.raises(ValueError, match=r"second\[1\] contains pad_id=0 at position 1"):
+        make_bert_inputs([[5], [6]], [[7], [8, 0]], cls_id=2, sep_id=3, pad_id=0, max_len=8)
     model = BertModel(CFG)
     with pytest.raises(ValueError, match=r"ids must have at most max_len=16 columns, got 20"):
         model(torch.zeros(1, 20, dtype=torch.long))

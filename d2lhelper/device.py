@@ -130,9 +130,10 @@ def synchronize(device: torch.device) -> None:
 def cpu_name() -> str:
     """The CPU's model name (Linux: ``/proc/cpuinfo``) and architecture, e.g. ``"AMD EPYC 7B13 (x86_64)"``."""
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
     except OSError:
         pass
     # platform.processor() runs `uname -p` in a subprocess on Linux: asked once (cached).

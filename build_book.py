@@ -60,6 +60,7 @@ CHAPTER_EXTRAS = {
     "05_attention": ["text"],
     "07_gnn": ["graphs", "vision"],
     "08_optimization": ["vision"],
+    "10_vision": ["detection", "vision"],
     "11_pretraining": ["pretraining"],
     "12_deployment": ["deployment", "vision"],
 }

@@ -50,7 +50,7 @@ BOOK_BUDGET_S = 40 * 60
 # Seconds on 2 CPU cores, from each chapter's issue.
 CHAPTER_BUDGET_S = {"01_tensors": 120, "02_fundamentals": 360, "03_cnn": 480, "04_rnn": 480,
                     "05_attention": 600, "06_style_transfer": 300, "07_gnn": 300, "08_optimization": 300,
-                    "09_performance": 360, "11_pretraining": 480,
+                    "09_performance": 360, "10_vision": 480, "11_pretraining": 480,
                     "12_deployment": 240}
 
 _outputs: dict[str, dict[int, list]] = defaultdict(dict)  # worker side: notebook -> cell index -> outputs

@@ -66,6 +66,7 @@ def test_each_chapter_installs_the_extras_its_notebooks_use():
         "text": r"load_translation|num2words|babel",
         "tensorboard": r"tensorboard|TensorBoardLogger",
         "pretraining": r"(import|from) (transformers|tokenizers)\b|d2lhelper\.bert|from d2lhelper import bert|to_hf_gpt2",
+        "detection": r"torchmetrics|pycocotools",
         "deployment": r"(import|from) (onnx|onnxruntime|fastapi|uvicorn|httpx)\b|d2lhelper\.serving|from d2lhelper import serving",
     }
     extras = _meta()["project"]["optional-dependencies"]

@@ -9,7 +9,9 @@ adds what sits around them in a single-shot detector:
 - :func:`encode_boxes` / :func:`decode_boxes`: the SSD / Faster R-CNN offset parameterisation with variances;
 - :func:`postprocess`: decode, threshold, per-class NMS (``torchvision.ops.batched_nms``), keep the top scores;
 - :func:`pr_curve`, :func:`average_precision`, :func:`mean_average_precision`: detection mAP@IoU;
-- :func:`draw_boxes`: boxes with labels and scores on an image, for matplotlib.
+- :func:`draw_boxes`: boxes with labels and scores on an image, for matplotlib;
+- :func:`fasterrcnn_mobilenet`: torchvision's Faster R-CNN with COCO weights when they can be had (cached or
+  downloadable), else random weights and a printed notice.
 """
 from __future__ import annotations
 
@@ -18,10 +20,11 @@ from typing import Any, Sequence
 
 import torch
 
-from d2lhelper._checks import check_axes, check_float_in_range, check_positive_int, check_type
+from d2lhelper._checks import (check_axes, check_float_in_range, check_positive_float, check_positive_int,
+                               check_type)
 
 __all__ = ["make_anchors", "match_anchors", "anchor_targets", "encode_boxes", "decode_boxes", "postprocess",
-           "pr_curve", "average_precision", "mean_average_precision", "draw_boxes"]
+           "pr_curve", "average_precision", "mean_average_precision", "draw_boxes", "fasterrcnn_mobilenet"]
 
 VARIANCES = (0.1, 0.2)
 """SSD's scaling of the centre offsets (0.1) and log-size offsets (0.2): it brings the targets to about unit scale."""
@@ -464,3 +467,63 @@ def draw_boxes(ax: Any, image: Any, boxes: torch.Tensor, labels: torch.Tensor | 
         if not ax.yaxis_inverted():
             ax.invert_yaxis()
     return ax
+
+
+# --------------------------------------------------------------------- a library detector
+COCO_CLASSES = 91
+"""Outputs of torchvision's COCO detectors: 90 category ids (some unused) and the background, 0."""
+
+
+def fasterrcnn_mobilenet(num_classes: int = COCO_CLASSES, pretrained: bool | str = "auto", *,
+                         timeout_s: float = 20.0, **kwargs: Any) -> torch.nn.Module:
+    """torchvision's ``fasterrcnn_mobilenet_v3_large_fpn``, with its COCO weights where they can be had.
+
+    ``pretrained="auto"`` loads the COCO weights (``FasterRCNN_MobileNet_V3_Large_FPN_Weights.COCO_V1``) when
+    they are in the torch hub cache, or when ``D2LHELPER_OFFLINE`` is not set and the download (about 74 MB,
+    SHA-256 checked) succeeds within ``timeout_s`` per read; otherwise it prints a notice and builds the model
+    with random weights. ``True`` requires the COCO weights, ``False`` asks for random ones. With COCO weights
+    and ``num_classes`` other than 91, the box predictor is replaced by a fresh one for ``num_classes``
+    (background included): the usual start of fine-tuning. The returned model has an attribute ``weights``,
+    ``"coco"`` or ``"random"``.
+
+    Args:
+        num_classes: output classes, background included (> 1).
+        pretrained: ``"auto"``, ``True`` or ``False``.
+        timeout_s: network timeout of the download attempt, in seconds.
+        **kwargs: passed to the model, e.g. ``min_size=128, max_size=128`` for small images.
+
+    Raises:
+        RuntimeError: ``pretrained=True`` but the COCO weights cannot be had.
+    """
+    from torchvision.models.detection import FasterRCNN_MobileNet_V3_Large_FPN_Weights, fasterrcnn_mobilenet_v3_large_fpn
+    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
+
+    from ._weights import torchvision_state_dict
+
+    check_positive_int("num_classes", num_classes)
+    if num_classes < 2:
+        raise ValueError(f"num_classes must count the background too (>= 2), got {num_classes}")
+    if not (pretrained is True or pretrained is False or pretrained == "auto"):
+        raise ValueError(f"pretrained must be True, False or 'auto', got {pretrained!r}")
+    check_positive_float("timeout_s", timeout_s)
+    weights = FasterRCNN_MobileNet_V3_Large_FPN_Weights.COCO_V1
+    state, why = (None, "pretrained=False was asked for") if pretrained is False else \
+        torchvision_state_dict(weights.url, timeout_s)
+    if state is None:
+        if pretrained is True:
+            raise RuntimeError(f"pretrained=True, but the COCO Faster R-CNN weights cannot be had: {why}")
+        print(f"NOTICE: Faster R-CNN with RANDOM weights, not COCO ones: {why}. Its outputs are noise until trained; "
+              f"with COCO weights it detects the 80 COCO object categories (box mAP "
+              f"{weights.meta['_metrics']['COCO-val2017']['box_map']} on COCO val2017).", flush=True)
+        model = fasterrcnn_mobilenet_v3_large_fpn(weights=None, weights_backbone=None, num_classes=num_classes, **kwargs)
+        model.weights = "random"
+        return model
+    model = fasterrcnn_mobilenet_v3_large_fpn(weights=None, weights_backbone=None, num_classes=COCO_CLASSES, **kwargs)
+    model.load_state_dict(state)
+    if num_classes != COCO_CLASSES:
+        in_features = model.roi_heads.box_predictor.cls_score.in_features
+        model.roi_heads.box_predictor = FastRCNNPredictor(in_features, num_classes)
+    print(f"Faster R-CNN: COCO weights ({why})" + ("" if num_classes == COCO_CLASSES else
+          f", with a new, untrained box predictor for {num_classes} classes"), flush=True)
+    model.weights = "coco"
+    return model

@@ -195,3 +195,46 @@ def test_draw_boxes_adds_patches_and_captions():
     with pytest.raises(TypeError, match="ax"):
         detection.draw_boxes("axes", None, boxes)
     plt.close(fig)
+
+
+# ---------------------------------------------------------------------- fasterrcnn_mobilenet
+def test_fasterrcnn_offline_without_cache_is_random_with_a_notice(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("D2LHELPER_OFFLINE", "1")
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    model = detection.fasterrcnn_mobilenet(num_classes=4, min_size=64, max_size=64)
+    assert model.weights == "random" and "NOTICE: Faster R-CNN with RANDOM weights" in capsys.readouterr().out
+    assert model.roi_heads.box_predictor.cls_score.out_features == 4
+    with pytest.raises(RuntimeError, match="pretrained=True, but the COCO Faster R-CNN weights cannot be had"):
+        detection.fasterrcnn_mobilenet(pretrained=True)
+    assert not list(tmp_path.rglob("*.pth"))                       # nothing was downloaded
+
+
+def test_fasterrcnn_loads_cached_coco_weights_and_replaces_the_head(monkeypatch, tmp_path, capsys):
+    import os
+
+    from torchvision.models.detection import FasterRCNN_MobileNet_V3_Large_FPN_Weights, fasterrcnn_mobilenet_v3_large_fpn
+
+    monkeypatch.setenv("D2LHELPER_OFFLINE", "1")
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    torch.manual_seed(1)
+    coco = fasterrcnn_mobilenet_v3_large_fpn(weights=None, weights_backbone=None, num_classes=91)
+    url = FasterRCNN_MobileNet_V3_Large_FPN_Weights.COCO_V1.url
+    (tmp_path / "checkpoints").mkdir()
+    torch.save(coco.state_dict(), tmp_path / "checkpoints" / os.path.basename(url))   # as if downloaded before
+    same = detection.fasterrcnn_mobilenet()
+    assert same.weights == "coco" and "COCO weights (from the torch hub cache)" in capsys.readouterr().out
+    assert all(torch.equal(a, b) for a, b in zip(coco.state_dict().values(), same.state_dict().values()))
+    tuned = detection.fasterrcnn_mobilenet(num_classes=4)
+    assert tuned.roi_heads.box_predictor.cls_score.out_features == 4
+    assert torch.equal(tuned.backbone.body["0"][0].weight, coco.backbone.body["0"][0].weight)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(num_classes=1), ValueError, r"num_classes must count the background too \(>= 2\), got 1"),
+    (dict(pretrained="yes"), ValueError, "pretrained must be True, False or 'auto', got 'yes'"),
+    (dict(pretrained=1), ValueError, "pretrained must be True, False or 'auto', got 1"),
+    (dict(timeout_s=0), ValueError, "timeout_s must be a positive"),
+])
+def test_fasterrcnn_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        detection.fasterrcnn_mobilenet(**kwargs)

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -44,6 +42,7 @@ from torch import nn
 
 from ._checks import (_got, check_bool, check_float_in_range, check_non_negative_int, check_positive_float,
                       check_positive_int, check_type)
+from .checkpoint import _write_atomically, load_checkpoint, save_checkpoint
 from .text import pad_token_ids
 
 __all__ = ["BertClassifier", "BertConfig", "BertEmbeddings", "BertForMaskedLM", "BertInputs", "BertModel",
@@ -463,19 +462,6 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int = 2000, min_frequency:
     return tok
 
 
-def _write_atomically(path: Path, write: Any) -> None:
-    """Call ``write(f)`` on a temporary file beside ``path``, then move it to ``path``; nothing half-written stays."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 # ------------------------------------------------------------------ pretraining
 
 
@@ -546,7 +532,7 @@ def pretrain_mlm(inputs: BertInputs, config: BertConfig, *, mask_id: int, steps:
 
     device = get_device() if device is None else torch.device(device)
     settings = dict(config=repr(config), mask_id=mask_id, steps=steps, batch_size=batch_size, lr=lr, warmup=warmup,
-                    weight_decay=weight_decay, prob=prob, seed=seed, version=1)
+                    weight_decay=weight_decay, prob=prob, seed=seed, version=2)  # 2: a save_checkpoint file
     path = None
     torch.manual_seed(seed)
     model = BertForMaskedLM(config)
@@ -556,9 +542,7 @@ def pretrain_mlm(inputs: BertInputs, config: BertConfig, *, mask_id: int, steps:
         path = Path(cache_dir()) / "bert" / f"mlm-{_cache_key(inputs, settings)}.pt"
         if path.exists():
             try:
-                saved = torch.load(path, map_location="cpu", weights_only=True)
-                model.load_state_dict(saved["state_dict"])
-                history = dict(saved["history"], cached=True)
+                history = dict(load_checkpoint(path, model)["extra"]["history"], cached=True)
                 return model.to(device), history
             except Exception:  # noqa: BLE001 - a damaged cache file is retrained and overwritten
                 pass
@@ -593,7 +577,5 @@ def pretrain_mlm(inputs: BertInputs, config: BertConfig, *, mask_id: int, steps:
     seconds = time.perf_counter() - start
     history = {"loss": losses, "seconds": seconds, "tokens_per_s": tokens / seconds, "cached": False}
     if path is not None:
-        _write_atomically(path, lambda f: torch.save(
-            {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-             "history": {k: v for k, v in history.items() if k != "cached"}}, f))
+        save_checkpoint(path, model, history={k: v for k, v in history.items() if k != "cached"})
     return model, history

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 import torch
 from torch import nn
@@ -50,21 +51,27 @@ def save_checkpoint(
     if epoch is not None:
         check_non_negative_int("epoch", epoch)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {"model": model.state_dict(), "epoch": epoch, "extra": extra}
     if optimizer is not None:
         state["optimizer"] = optimizer.state_dict()
+    _write_atomically(path, lambda f: torch.save(state, f))
+    return path
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], Any]) -> None:
+    """Call ``write(f)`` on a temporary file beside ``path`` (its folder created), flush it to disk and move
+    it to ``path``; on any error the temporary file is removed, so ``path`` is never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def load_checkpoint(

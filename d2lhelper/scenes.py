@@ -79,14 +79,6 @@ def _shape_mask(kind: int, cx: float, cy: float, r: float, yy: np.ndarray, xx: n
     return inside_rows & (np.abs(px - cx) <= half_width)
 
 
-def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def make_scenes(n: int, *, size: int = 64, max_objects: int = 4, min_size: int = 8, max_size: int = 28,
                 max_iou: float = 0.3, noise: float = 0.05, seed: int = 0, notice: bool = True) -> Scenes:
     """Generate ``n`` scenes of ``size`` x ``size`` pixels with 1 to ``max_objects`` shapes each.
@@ -124,6 +116,8 @@ def make_scenes(n: int, *, size: int = 64, max_objects: int = 4, min_size: int =
               f"squares and triangles of random colour, position and size ({min_size}-{max_size} px) on a random "
               f"background, with exact boxes and masks (d2lhelper.scenes, seed {seed}). No detection dataset can "
               f"be downloaded offline; the shapes make the task small enough for a CPU, not easy.")
+    from torchvision.ops import box_iou
+
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     images = np.empty((n, 3, size, size), dtype=np.float32)
@@ -148,7 +142,7 @@ def make_scenes(n: int, *, size: int = 64, max_objects: int = 4, min_size: int =
                     continue
                 ys, xs = np.nonzero(shape)
                 box = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], dtype=np.float32)
-                if all(_box_iou(box, b) <= max_iou for b in boxes):
+                if not boxes or box_iou(torch.from_numpy(box[None]), torch.from_numpy(np.stack(boxes))).max() <= max_iou:
                     break
             else:
                 continue
